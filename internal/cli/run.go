@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/provider/envprovider"
+	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
+	"go.opentelemetry.io/collector/confmap/provider/yamlprovider"
+	"go.opentelemetry.io/collector/otelcol"
+
+	"github.com/llm-observatory/observatory/collector"
+	"github.com/llm-observatory/observatory/internal/embedded"
+	"github.com/llm-observatory/observatory/internal/storage/storeopen"
+)
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", "run [flags]\n\nRuns the whole product in one process: OTLP gRPC and HTTP receivers, the\nprocessing pipeline, storage (SQLite in --data-dir, or PostgreSQL with\n--database-url) and the query API. Prints the environment to point an app at it.", stderr)
+	var sf storageFlags
+	sf.register(fs)
+	o := embedded.Options{Out: stdout, Version: Version}
+	fs.StringVar(&o.GRPCAddr, "otlp-grpc-addr", "0.0.0.0:4317", "OTLP gRPC listen address")
+	fs.StringVar(&o.HTTPAddr, "otlp-http-addr", "0.0.0.0:4318", "OTLP HTTP listen address")
+	fs.StringVar(&o.APIAddr, "api-addr", "127.0.0.1:8090", "query API listen address (localhost only by default)")
+	fs.Int64Var(&o.MaxRequestBytes, "max-request-bytes", 16<<20, "largest OTLP request accepted, in bytes")
+	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	o.DataDir, o.DatabaseURL, o.Secret, o.Logger, o.LogLevel = sf.dataDir, sf.databaseURL, sf.secret, logger, *logLevel
+	return embedded.Run(ctx, o)
+}
+
+func cmdCollector(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	factories, err := collector.Components(collector.Overrides{})
+	if err != nil {
+		return err
+	}
+	cmd := otelcol.NewCommand(otelcol.CollectorSettings{
+		BuildInfo: collector.BuildInfo(Version),
+		Factories: func() (otelcol.Factories, error) { return factories, nil },
+		ConfigProviderSettings: otelcol.ConfigProviderSettings{ResolverSettings: confmap.ResolverSettings{
+			ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory(), yamlprovider.NewFactory()},
+			DefaultScheme:     "env",
+		}},
+	})
+	cmd.Use = "observatory collector"
+	cmd.Short = "Run the LLM Observatory collector distribution: observatory collector --config FILE (see otel-config/)"
+	cmd.SetArgs(args)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	return cmd.ExecuteContext(ctx)
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate", "migrate [--database-url URL | --data-dir DIR]\n\nApplies the embedded, versioned schema migrations (they also run at start).", stderr)
+	var sf storageFlags
+	sf.register(fs)
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	url := sf.databaseURL
+	if url == "" {
+		url = filepath.Join(sf.dataDir, embedded.DatabaseFile)
+	}
+	logger, _ := newLogger(stderr, "warn")
+	st, err := storeopen.Open(ctx, url, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "migrations applied: %s is up to date\n", redactURL(url))
+	return nil
+}
+
+// redactURL hides a password in a database URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,131 @@
+package genaiprocessor
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+)
+
+const benchBatch = 100 // spans per request
+
+// benchTraces is one request of benchBatch realistic chat spans: a 2 KB
+// prompt, a 1 KB completion, usage, model and the usual attributes. legacy
+// uses ≤1.36 keys and a structured output value instead.
+func benchTraces(legacy bool) ptrace.Traces {
+	prompt := strings.Repeat("Summarise the customer's last three orders and suggest a reply. ", 32)[:2048]
+	completion := strings.Repeat("Thanks for reaching out, here is a summary of your orders. ", 18)[:1024]
+	in, _ := json.Marshal([]any{
+		map[string]any{"role": "user", "parts": []any{map[string]any{"type": "text", "content": prompt}}},
+	})
+	out, _ := json.Marshal([]any{
+		map[string]any{"role": "assistant", "finish_reason": "stop", "parts": []any{map[string]any{"type": "text", "content": completion}}},
+	})
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	ra := rs.Resource().Attributes()
+	ra.PutStr("service.name", "support-bot")
+	ra.PutStr("deployment.environment.name", "prod")
+	ra.PutStr("telemetry.sdk.language", "python")
+	ra.PutStr("telemetry.sdk.name", "opentelemetry")
+	ra.PutStr("telemetry.sdk.version", "1.38.0")
+	ss := rs.ScopeSpans().AppendEmpty()
+	ss.Scope().SetName("opentelemetry.instrumentation.openai_v2")
+	start := testNow.Add(-time.Minute)
+	for i := range benchBatch {
+		span := ss.Spans().AppendEmpty()
+		span.SetName("chat gpt-4o-mini")
+		span.SetKind(ptrace.SpanKindClient)
+		span.SetTraceID(pcommon.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, byte(i)})
+		span.SetSpanID(pcommon.SpanID{1, 2, 3, 4, 5, 6, 7, byte(i)})
+		span.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
+		span.SetEndTimestamp(pcommon.NewTimestampFromTime(start.Add(1200 * time.Millisecond)))
+		a := span.Attributes()
+		a.PutStr("gen_ai.operation.name", "chat")
+		a.PutStr("gen_ai.request.model", "gpt-4o-mini")
+		a.PutStr("gen_ai.response.model", "gpt-4o-mini-2024-07-18")
+		a.PutStr("gen_ai.response.id", "chatcmpl-AbCdEf123456")
+		a.PutDouble("gen_ai.request.temperature", 0.2)
+		a.PutInt("gen_ai.request.max_tokens", 1024)
+		a.PutStr("gen_ai.conversation.id", "conv-1234")
+		a.PutStr("server.address", "api.openai.com")
+		a.PutInt("server.port", 443)
+		a.PutStr("user.id", "u-42")
+		if legacy {
+			a.PutStr("gen_ai.system", "openai")
+			a.PutInt("gen_ai.usage.prompt_tokens", 512)
+			a.PutInt("gen_ai.usage.completion_tokens", 256)
+			a.PutInt("llm.usage.total_tokens", 768)
+			a.PutStr("gen_ai.response.finish_reason", "stop")
+			a.PutStr("gen_ai.input.messages", string(in))
+			v := a.PutEmpty("gen_ai.output.messages")
+			var raw []any
+			_ = json.Unmarshal(out, &raw)
+			_ = v.SetEmptySlice().FromRaw(raw)
+		} else {
+			a.PutStr("gen_ai.provider.name", "openai")
+			a.PutInt("gen_ai.usage.input_tokens", 512)
+			a.PutInt("gen_ai.usage.output_tokens", 256)
+			a.PutInt("gen_ai.usage.cache_read.input_tokens", 128)
+			a.PutEmptySlice("gen_ai.response.finish_reasons").AppendEmpty().SetStr("stop")
+			a.PutStr("gen_ai.input.messages", string(in))
+			a.PutStr("gen_ai.output.messages", string(out))
+		}
+	}
+	return td
+}
+
+// BenchmarkProcessTraces compares the genai processor with a no-op
+// processor (same processorhelper wrapping) on the same requests in the
+// same run. Copying the input is not timed. Run:
+//
+//	go test -run '^$' -bench BenchmarkProcessTraces -benchmem -count 5 ./processors/genaiprocessor/
+func BenchmarkProcessTraces(b *testing.B) {
+	noop := func(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) { return td, nil }
+	newNoop := func(b *testing.B) processor.Traces {
+		tp, err := processorhelper.NewTraces(context.Background(), processortestSettings(), defaultCfg(),
+			consumertest.NewNop(), noop, processorhelper.WithCapabilities(processorCapabilities))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return tp
+	}
+	newGenAI := func(b *testing.B) processor.Traces {
+		tp, _ := newTestTraces(b, defaultCfg(), processortestSettings(), consumertest.NewNop())
+		return tp
+	}
+	for _, bc := range []struct {
+		name   string
+		legacy bool
+		create func(*testing.B) processor.Traces
+	}{
+		{"noop", false, newNoop},
+		{"genai/current", false, newGenAI},
+		{"genai/legacy_structured", true, newGenAI},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			tp := bc.create(b)
+			src := benchTraces(bc.legacy)
+			ctx := withAuth(acmeAuth)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				td := ptrace.NewTraces()
+				src.CopyTo(td)
+				b.StartTimer()
+				if err := tp.ConsumeTraces(ctx, td); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "spans/s")
+		})
+	}
+}

@@ -1,0 +1,495 @@
+package genaiprocessor
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/llm-observatory/observatory/internal/llmcall"
+)
+
+// Span attributes the processor writes besides the llmcall contract.
+const (
+	// attrNormalizeIssues lists, as "reason:key", the attributes that could
+	// not be used as sent (string slice).
+	attrNormalizeIssues = "observatory.normalize.issues"
+	// attrPriceTableVersion is the version of the price table a
+	// price_table cost came from.
+	attrPriceTableVersion = "observatory.cost.price_table_version"
+)
+
+// maxIssuesPerSpan bounds observatory.normalize.issues.
+const maxIssuesPerSpan = 32
+
+const noIssue issueReason = -1
+
+// resolved is one field's value after conversion to the field's type.
+type resolved struct {
+	set bool
+	// write: the target must be (re)written, because the value came from
+	// an alias or a resource attribute, or was converted.
+	write bool
+	s     string
+	i     int64
+	f     float64
+	ss    []string
+}
+
+// spanWork is the scratch space of one processing call, reused from span to
+// span. It is never shared between goroutines.
+type spanWork struct {
+	vals   []pcommon.Value // by flat source index; valid until the span is mutated
+	has    []bool
+	res    []resolved // by field index
+	remove []string
+	issues []string
+	stats  *batchStats
+	buf    []byte
+}
+
+func (p *genaiProcessor) newWork(stats *batchStats) *spanWork {
+	return &spanWork{
+		vals:  make([]pcommon.Value, p.mapping.nSources),
+		has:   make([]bool, p.mapping.nSources),
+		res:   make([]resolved, len(p.mapping.fields)),
+		stats: stats,
+	}
+}
+
+func (w *spanWork) issue(r issueReason, key string) {
+	w.stats.issues[r]++
+	if len(w.issues) < maxIssuesPerSpan {
+		w.issues = append(w.issues, r.String()+":"+key)
+	}
+}
+
+// normalizeSpan rewrites a GenAI span into the canonical shape and reports
+// whether it was one. A span without GenAI attributes is left untouched.
+func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w *spanWork) bool {
+	m := p.mapping
+	attrs := span.Attributes()
+
+	// Scan once: GenAI or not, which mapped sources are present, which
+	// convention markers.
+	clear(w.has)
+	isGenAI := false
+	conv := -1
+	for k, v := range attrs.All() {
+		if !isGenAI && hasAnyPrefix(k, m.prefixes) {
+			isGenAI = true
+		}
+		if idx, ok := m.sourceIndex[k]; ok {
+			w.vals[idx], w.has[idx] = v, true
+		}
+		if ci, ok := m.conventionIndex[k]; ok && (conv < 0 || ci < conv) {
+			conv = ci
+		}
+	}
+	if !isGenAI {
+		return false
+	}
+	w.remove = w.remove[:0]
+	w.issues = w.issues[:0]
+	keepAll := p.cfg.Normalize.KeepOriginalAttributes
+
+	// Resolve every field from its sources, in priority order. Nothing is
+	// mutated until all values have been read.
+	for fi, f := range m.fields {
+		r := &w.res[fi]
+		*r = resolved{}
+		won := false
+		for si, src := range f.sources {
+			idx := f.base + si
+			if !w.has[idx] {
+				continue
+			}
+			cv, reason, ok := p.convert(f, w.vals[idx], w)
+			if !won {
+				if !ok {
+					if reason != noIssue {
+						w.issue(reason, src)
+						// A bad value under the canonical key is dropped so the
+						// canonical keys stay well-typed; content is never
+						// dropped; a bad alias is left as sent.
+						if src == f.target && f.typ != typeContent {
+							w.remove = append(w.remove, src)
+						}
+					}
+					continue
+				}
+				*r, won = cv, true
+				if src != f.target {
+					r.write = true
+					if !keepAll && !f.keepSources {
+						w.remove = append(w.remove, src)
+					}
+				}
+				continue
+			}
+			// A lower-priority source of a field already resolved.
+			if src == f.target || keepAll || f.keepSources {
+				continue
+			}
+			switch {
+			case !ok && reason != noIssue:
+				w.issue(reason, src)
+			case ok && sameValue(f.typ, cv, *r):
+				w.remove = append(w.remove, src)
+			case ok:
+				w.issue(issueConflictingAlias, src)
+			}
+		}
+		if !won {
+			ra := res.Attributes()
+			for _, src := range f.resourceSources {
+				if v, ok := ra.Get(src); ok {
+					if cv, _, ok := p.convert(f, v, w); ok {
+						*r = cv
+						r.write = true
+						break
+					}
+				}
+			}
+		}
+	}
+
+	p.derive(span, attrs, w)
+	convention := ""
+	if v, ok := attrs.Get(llmcall.AttrSourceConvention); !ok || v.Type() != pcommon.ValueTypeStr || v.Str() == "" {
+		convention = m.defaultConvention
+		if conv >= 0 {
+			convention = m.conventions[conv].Name
+		}
+	}
+	c := p.computeCost(w)
+	issues := mergeIssues(attrs, w.issues)
+
+	// Write.
+	// Cost attributes are always recomputed: client-sent ones never stay.
+	attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
+		return isCostKey(k) || slices.Contains(w.remove, k)
+	})
+	for fi, f := range m.fields {
+		r := &w.res[fi]
+		if !r.set || !r.write {
+			continue
+		}
+		switch f.typ {
+		case typeString, typeContent:
+			attrs.PutStr(f.target, r.s)
+		case typeTokens, typeInt:
+			attrs.PutInt(f.target, r.i)
+		case typeDouble:
+			attrs.PutDouble(f.target, r.f)
+		case typeStringSlice:
+			s := attrs.PutEmptySlice(f.target)
+			s.EnsureCapacity(len(r.ss))
+			for _, v := range r.ss {
+				s.AppendEmpty().SetStr(v)
+			}
+		}
+	}
+	if convention != "" {
+		attrs.PutStr(llmcall.AttrSourceConvention, convention)
+	}
+	c.write(attrs)
+	if len(issues) > 0 {
+		s := attrs.PutEmptySlice(attrNormalizeIssues)
+		s.EnsureCapacity(len(issues))
+		for _, v := range issues {
+			s.AppendEmpty().SetStr(v)
+		}
+	}
+	return true
+}
+
+// derive fills the fields computed from others: input tokens that left out
+// cached tokens, total tokens, the finish reason of a failed call and the
+// operation when none was sent.
+func (p *genaiProcessor) derive(span ptrace.Span, attrs pcommon.Map, w *spanWork) {
+	m := p.mapping
+	in := &w.res[m.pos[fieldInputTokens]]
+	out := &w.res[m.pos[fieldOutputTokens]]
+	cr := &w.res[m.pos[fieldCacheRead]]
+	cw := &w.res[m.pos[fieldCacheWrite]]
+
+	// Input tokens include cached tokens (OTel GenAI >= 1.40). Emitters
+	// written earlier (Anthropic's raw input_tokens) leave them out; when
+	// that is certain (input < cached), add them.
+	if in.set && (cr.set || cw.set) {
+		cached := cr.i + cw.i
+		if in.i < cached && in.i+cached <= p.cfg.Normalize.MaxTokenCount {
+			in.i += cached
+			in.write = true
+			w.issue(issueInputExcludedCache, llmcall.AttrInputTokens)
+		}
+	}
+	if total := &w.res[m.pos[fieldTotalTokens]]; !total.set && (in.set || out.set) {
+		*total = resolved{set: true, write: true, i: in.i + out.i}
+	}
+
+	reqModel := &w.res[m.pos[fieldRequestModel]]
+	respModel := &w.res[m.pos[fieldResponseModel]]
+	hasModel := reqModel.set || respModel.set
+	if fr := &w.res[m.pos[fieldFinishReasons]]; !fr.set && hasModel && m.finishOnError != "" &&
+		span.Status().Code() == ptrace.StatusCodeError {
+		*fr = resolved{set: true, write: true, ss: []string{m.finishOnError}}
+	}
+
+	if op := &w.res[m.pos[fieldOperation]]; !op.set {
+		for _, rule := range m.inference {
+			if rule.SpanNamePrefix != "" && strings.HasPrefix(span.Name(), rule.SpanNamePrefix) || anyKey(attrs, rule.AnyOf) {
+				*op = resolved{set: true, write: true, s: rule.Operation}
+				break
+			}
+		}
+	}
+}
+
+func anyKey(attrs pcommon.Map, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := attrs.Get(k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAnyPrefix(k string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func isCostKey(k string) bool {
+	switch k {
+	case llmcall.AttrCostInput, llmcall.AttrCostOutput, llmcall.AttrCostTotal,
+		llmcall.AttrCostSource, llmcall.AttrUnpriced, attrPriceTableVersion:
+		return true
+	}
+	return false
+}
+
+// mergeIssues keeps the issues an earlier pass recorded (an upstream
+// collector, or the same span processed twice) and adds new ones.
+func mergeIssues(attrs pcommon.Map, issues []string) []string {
+	v, ok := attrs.Get(attrNormalizeIssues)
+	if !ok || v.Type() != pcommon.ValueTypeSlice || v.Slice().Len() == 0 {
+		return issues
+	}
+	out := make([]string, 0, v.Slice().Len()+len(issues))
+	for i := 0; i < v.Slice().Len() && len(out) < maxIssuesPerSpan; i++ {
+		out = append(out, v.Slice().At(i).AsString())
+	}
+	for _, s := range issues {
+		if len(out) >= maxIssuesPerSpan {
+			break
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func sameValue(t fieldType, a, b resolved) bool {
+	switch t {
+	case typeString, typeContent:
+		return a.s == b.s
+	case typeTokens, typeInt:
+		return a.i == b.i
+	case typeDouble:
+		return a.f == b.f
+	case typeStringSlice:
+		return slices.Equal(a.ss, b.ss)
+	}
+	return false
+}
+
+// convert reads v as field f's type. ok=false with noIssue means "absent"
+// (an empty string or value); with a reason it means the value is bad.
+func (p *genaiProcessor) convert(f *compiledField, v pcommon.Value, w *spanWork) (resolved, issueReason, bool) {
+	r := resolved{set: true}
+	switch f.typ {
+	case typeString:
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			r.s = v.Str()
+		case pcommon.ValueTypeInt, pcommon.ValueTypeDouble, pcommon.ValueTypeBool:
+			r.s, r.write = v.AsString(), true
+		case pcommon.ValueTypeEmpty:
+			return r, noIssue, false
+		default:
+			return r, issueWrongType, false
+		}
+		if r.s == "" {
+			return r, noIssue, false
+		}
+		if s := f.normalizeValue(r.s); s != r.s {
+			r.s, r.write = s, true
+		}
+		return r, noIssue, true
+
+	case typeTokens, typeInt:
+		n, reason, changed := toInt(v)
+		if reason != noIssue {
+			return r, reason, false
+		}
+		if f.typ == typeTokens {
+			if n < 0 {
+				return r, issueNegativeValue, false
+			}
+			if n > p.cfg.Normalize.MaxTokenCount {
+				return r, issueAbsurdValue, false
+			}
+		} else if f.hasMin && float64(n) < f.min || f.hasMax && float64(n) > f.max {
+			return r, issueOutOfRange, false
+		}
+		r.i, r.write = n, changed
+		return r, noIssue, true
+
+	case typeDouble:
+		x, reason, changed := toFloat(v)
+		if reason != noIssue {
+			return r, reason, false
+		}
+		if f.hasMin && x < f.min || f.hasMax && x > f.max {
+			return r, issueOutOfRange, false
+		}
+		r.f, r.write = x, changed
+		return r, noIssue, true
+
+	case typeStringSlice:
+		switch v.Type() {
+		case pcommon.ValueTypeSlice:
+			s := v.Slice()
+			if s.Len() == 0 {
+				return r, noIssue, false
+			}
+			r.ss = make([]string, s.Len())
+			for i := range r.ss {
+				e := s.At(i)
+				switch e.Type() {
+				case pcommon.ValueTypeStr:
+					r.ss[i] = e.Str()
+				case pcommon.ValueTypeInt, pcommon.ValueTypeDouble, pcommon.ValueTypeBool:
+					r.ss[i], r.write = e.AsString(), true
+				default:
+					return r, issueWrongType, false
+				}
+			}
+		case pcommon.ValueTypeStr:
+			str := v.Str()
+			if str == "" {
+				return r, noIssue, false
+			}
+			r.write = true
+			if str[0] == '[' && json.Unmarshal([]byte(str), &r.ss) == nil {
+				if len(r.ss) == 0 {
+					return r, noIssue, false
+				}
+			} else {
+				r.ss = []string{str}
+			}
+		case pcommon.ValueTypeEmpty:
+			return r, noIssue, false
+		default:
+			return r, issueWrongType, false
+		}
+		for i, s := range r.ss {
+			if n := f.normalizeValue(s); n != s {
+				r.ss[i], r.write = n, true
+			}
+		}
+		return r, noIssue, true
+
+	case typeContent:
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			r.s = v.Str()
+			if r.s == "" {
+				return r, noIssue, false
+			}
+			if !json.Valid([]byte(r.s)) {
+				return r, issueInvalidJSON, false
+			}
+			return r, noIssue, true
+		case pcommon.ValueTypeMap, pcommon.ValueTypeSlice:
+			w.buf = appendJSON(w.buf[:0], v, 0)
+			r.s, r.write = string(w.buf), true
+			return r, noIssue, true
+		case pcommon.ValueTypeEmpty:
+			return r, noIssue, false
+		default:
+			return r, issueWrongType, false
+		}
+	}
+	return r, issueWrongType, false
+}
+
+// normalizeValue lower-cases (when configured) and maps a value through the
+// field's value table.
+func (f *compiledField) normalizeValue(s string) string {
+	if f.lowerCase {
+		s = strings.ToLower(s)
+	}
+	if mapped, ok := f.values[s]; ok {
+		return mapped
+	}
+	return s
+}
+
+// toInt reads an integer: an int, an integral double or a decimal string.
+func toInt(v pcommon.Value) (n int64, reason issueReason, changed bool) {
+	switch v.Type() {
+	case pcommon.ValueTypeInt:
+		return v.Int(), noIssue, false
+	case pcommon.ValueTypeDouble:
+		f := v.Double()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, issueNonFinite, false
+		}
+		if f != math.Trunc(f) || f >= math.MaxInt64 || f < math.MinInt64 {
+			return 0, issueWrongType, false
+		}
+		return int64(f), noIssue, true
+	case pcommon.ValueTypeStr:
+		n, err := strconv.ParseInt(strings.TrimSpace(v.Str()), 10, 64)
+		if err != nil {
+			return 0, issueWrongType, false
+		}
+		return n, noIssue, true
+	}
+	return 0, issueWrongType, false
+}
+
+// toFloat reads a finite number: a double, an int or a decimal string.
+func toFloat(v pcommon.Value) (x float64, reason issueReason, changed bool) {
+	switch v.Type() {
+	case pcommon.ValueTypeDouble:
+		x = v.Double()
+	case pcommon.ValueTypeInt:
+		x, changed = float64(v.Int()), true
+	case pcommon.ValueTypeStr:
+		var err error
+		x, err = strconv.ParseFloat(strings.TrimSpace(v.Str()), 64)
+		if err != nil {
+			return 0, issueWrongType, false
+		}
+		changed = true
+	default:
+		return 0, issueWrongType, false
+	}
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0, issueNonFinite, false
+	}
+	return x, noIssue, changed
+}
