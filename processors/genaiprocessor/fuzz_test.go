@@ -1,6 +1,7 @@
 package genaiprocessor
 
 import (
+	"encoding/json"
 	"sort"
 	"testing"
 	"time"
@@ -139,6 +140,22 @@ func FuzzProcessTraces(f *testing.F) {
 			t.Fatalf("second pass changed the span: %v\nfirst:  %v\nsecond: %v", err,
 				out.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().AsRaw(),
 				again.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().AsRaw())
+		}
+	})
+}
+
+// FuzzValidJSON checks validJSON against encoding/json.Valid.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{
+		`[]`, `{}`, `[{"role":"user","parts":[{"type":"text","content":"hi \"x\" \u00e9"}]}]`,
+		`{"a":[1,-0.5e+3,true,false,null,"\/"]}`, ` [ 1 , 2 ] `, `[1,]`, `{"a" 1}`, `{"a":}`, `01`, `-`, `1.`,
+		`1e`, `"\x"`, `"\u12"`, `[[[[]]]]`, `]`, `{"a":1}}`, `nul`, "\"\t\"", `[1 2]`, `{,}`, `"abc`, ``,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validJSON(s), json.Valid([]byte(s)); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", s, got, want)
 		}
 	})
 }

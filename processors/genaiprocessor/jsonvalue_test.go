@@ -3,6 +3,7 @@ package genaiprocessor
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,4 +51,17 @@ func TestAppendJSONEdgeCases(t *testing.T) {
 	}
 	out := appendJSON(nil, v, 0)
 	assert.True(t, json.Valid(out))
+}
+
+// TestValidJSONSpecialBytes puts every kind of special byte at every offset
+// of a long string, across the 8-byte fast path.
+func TestValidJSONSpecialBytes(t *testing.T) {
+	for _, special := range []string{`"`, `\`, `\"`, `\\`, `\n`, `\u00e9`, `\u12`, "\n", "\x1f", "\x7f", "é", "😀", "\xff", " "} {
+		for pre := range 20 {
+			for post := range 10 {
+				s := `["` + strings.Repeat("a", pre) + special + strings.Repeat("b", post) + `"]`
+				require.Equal(t, json.Valid([]byte(s)), validJSON(s), "%q", s)
+			}
+		}
+	}
 }

@@ -169,7 +169,9 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 	c := p.computeCost(w)
 	issues := mergeIssues(attrs, w.issues)
 
-	// Write.
+	// Write. Reserve room for the keys this may add (one allocation
+	// instead of the slice doubling).
+	attrs.EnsureCapacity(attrs.Len() + len(m.fields)/2 + 8)
 	// Cost attributes are always recomputed: client-sent ones never stay.
 	attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
 		return isCostKey(k) || slices.Contains(w.remove, k)
@@ -392,10 +394,12 @@ func (p *genaiProcessor) convert(f *compiledField, v pcommon.Value, w *spanWork)
 				return r, noIssue, false
 			}
 			r.write = true
-			if str[0] == '[' && json.Unmarshal([]byte(str), &r.ss) == nil {
-				if len(r.ss) == 0 {
+			var decoded []string
+			if str[0] == '[' && json.Unmarshal([]byte(str), &decoded) == nil {
+				if len(decoded) == 0 {
 					return r, noIssue, false
 				}
+				r.ss = decoded
 			} else {
 				r.ss = []string{str}
 			}
@@ -418,7 +422,7 @@ func (p *genaiProcessor) convert(f *compiledField, v pcommon.Value, w *spanWork)
 			if r.s == "" {
 				return r, noIssue, false
 			}
-			if !json.Valid([]byte(r.s)) {
+			if !validJSON(r.s) {
 				return r, issueInvalidJSON, false
 			}
 			return r, noIssue, true

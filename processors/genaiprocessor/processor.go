@@ -3,6 +3,8 @@ package genaiprocessor
 import (
 	"context"
 	"fmt"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -75,7 +77,7 @@ func (p *genaiProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 		n := td.SpanCount()
 		p.tel.recordRejectedSpans(ctx, rej.reason, n)
 		p.logger.Debug("Rejected trace request", zap.String("reason", rej.reason), zap.Int("spans", n), zap.Error(rej.err))
-		return td, consumererror.NewPermanent(rej.err)
+		return td, consumererror.NewPermanent(invalidArgument{rej.err})
 	}
 	t := tenantFromContext(ctx)
 	var stats batchStats
@@ -109,7 +111,7 @@ func (p *genaiProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 		n := ld.LogRecordCount()
 		p.tel.recordRejectedLogRecords(ctx, rej.reason, n)
 		p.logger.Debug("Rejected log request", zap.String("reason", rej.reason), zap.Int("log_records", n), zap.Error(rej.err))
-		return ld, consumererror.NewPermanent(rej.err)
+		return ld, consumererror.NewPermanent(invalidArgument{rej.err})
 	}
 	t := tenantFromContext(ctx)
 	rls := ld.ResourceLogs()
@@ -117,4 +119,15 @@ func (p *genaiProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 		p.stampTenant(rls.At(i).Resource(), t)
 	}
 	return ld, nil
+}
+
+// invalidArgument marks a rejection as the client's fault: the OTLP
+// receiver reads its gRPC status and answers InvalidArgument / HTTP 400
+// (a bare permanent error would be answered as a server error).
+type invalidArgument struct{ err error }
+
+func (e invalidArgument) Error() string { return e.err.Error() }
+func (e invalidArgument) Unwrap() error { return e.err }
+func (e invalidArgument) GRPCStatus() *status.Status {
+	return status.New(codes.InvalidArgument, e.err.Error())
 }

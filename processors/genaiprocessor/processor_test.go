@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
@@ -219,3 +220,32 @@ func TestGoldenLogs(t *testing.T) {
 }
 
 func processortestSettings() processor.Settings { return processortest.NewNopSettings(typ) }
+
+// TestGoldenRejected feeds whole requests that must be refused: nothing
+// reaches the next consumer and the error is permanent (HTTP 400 / gRPC
+// InvalidArgument at the OTLP receiver).
+func TestGoldenRejected(t *testing.T) {
+	tests := []struct {
+		file     string
+		sentinel error
+		contains string
+	}{
+		{"absurd_timestamp.yaml", ErrAbsurdTimestamp, `span "chat gpt-4o-mini" (trace_id 5b8efff798038103d269b633813fc60c, span_id b2b2b2b2b2b2b2b2): start time 1970-01-01T00:00:01.7776368Z is before 2000-01-01T00:00:00Z`},
+		// A JSON file: YAML cannot carry the invalid byte.
+		{"invalid_utf8.json", ErrInvalidUTF8, `span "chat caf\xc3(" (trace_id 5b8efff798038103d269b633813fc60c, span_id b2b2b2b2b2b2b2b2): span name`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			td, err := golden.ReadTraces(filepath.Join("testdata", "input", tt.file))
+			require.NoError(t, err)
+			sink := new(consumertest.TracesSink)
+			tp, _ := newTestTraces(t, defaultCfg(), processortestSettings(), sink)
+			err = tp.ConsumeTraces(withAuth(acmeAuth), td)
+			require.Error(t, err)
+			assert.True(t, consumererror.IsPermanent(err))
+			assert.ErrorIs(t, err, tt.sentinel)
+			assert.Contains(t, err.Error(), tt.contains)
+			assert.Zero(t, sink.SpanCount())
+		})
+	}
+}

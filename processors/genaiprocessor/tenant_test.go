@@ -14,7 +14,7 @@ import (
 
 type panickingAuth struct{}
 
-func (panickingAuth) GetAttribute(string) any      { panic("boom") }
+func (panickingAuth) GetAttribute(string) any     { panic("boom") }
 func (panickingAuth) GetAttributeNames() []string { return nil }
 
 func TestTenantFromContext(t *testing.T) {
