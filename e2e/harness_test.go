@@ -82,7 +82,7 @@ func (s *syncBuffer) String() string {
 type instance struct {
 	t                    testing.TB
 	dataDir, databaseURL string
-	grpc, http, api      string
+	grpc, http, api, gw  string
 	key                  string
 	cmd                  *exec.Cmd
 	out                  *syncBuffer
@@ -92,9 +92,9 @@ type instance struct {
 func startInstance(tb testing.TB, databaseURL string, extra ...string) *instance {
 	tb.Helper()
 	in := &instance{t: tb, dataDir: tb.TempDir(), databaseURL: databaseURL,
-		grpc: freePort(tb), http: freePort(tb), api: freePort(tb), out: &syncBuffer{}}
+		grpc: freePort(tb), http: freePort(tb), api: freePort(tb), gw: freePort(tb), out: &syncBuffer{}}
 	args := []string{"run", "--data-dir", in.dataDir, "--otlp-grpc-addr", in.grpc,
-		"--otlp-http-addr", in.http, "--api-addr", in.api}
+		"--otlp-http-addr", in.http, "--api-addr", in.api, "--gateway-addr", in.gw}
 	if databaseURL != "" {
 		args = append(args, "--database-url", databaseURL)
 	}

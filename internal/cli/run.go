@@ -26,6 +26,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.GRPCAddr, "otlp-grpc-addr", "0.0.0.0:4317", "OTLP gRPC listen address")
 	fs.StringVar(&o.HTTPAddr, "otlp-http-addr", "0.0.0.0:4318", "OTLP HTTP listen address")
 	fs.StringVar(&o.APIAddr, "api-addr", "127.0.0.1:8090", "query API listen address (localhost only by default)")
+	fs.StringVar(&o.GatewayAddr, "gateway-addr", "0.0.0.0:8080", `OpenAI-compatible gateway listen address, or "off"`)
+	fs.StringVar(&o.GatewayConfig, "gateway-config", "", "gateway YAML config (models, providers, limits); default: every model on the built-in mock provider")
 	fs.Int64Var(&o.MaxRequestBytes, "max-request-bytes", 16<<20, "largest OTLP request accepted, in bytes")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
 	if err := parse(fs, args, 0); err != nil {
@@ -88,4 +90,24 @@ func redactURL(s string) string {
 		return s
 	}
 	return u.Redacted()
+}
+
+func cmdGateway(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlags("gateway", "gateway [flags]\n\nServes the OpenAI-compatible gateway (/v1/chat/completions, /v1/embeddings,\n/v1/models, /v1/ingest) alone. Keys are verified against --database-url;\nspans go to the collector at --otlp-endpoint. `observatory run` already\nincludes the gateway on :8080.", stderr)
+	var sf storageFlags
+	sf.register(fs)
+	o := embedded.GatewayOptions{Version: Version}
+	fs.StringVar(&o.Addr, "addr", "0.0.0.0:8080", "listen address")
+	fs.StringVar(&o.ConfigPath, "config", "", "gateway YAML config; default: every model on the built-in mock provider")
+	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "localhost:4317", "collector OTLP gRPC address for the gateway's spans")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	o.DataDir, o.DatabaseURL, o.Secret, o.Logger = sf.dataDir, sf.databaseURL, sf.secret, logger
+	return embedded.RunGateway(ctx, o)
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/llm-observatory/observatory/collector"
 	"github.com/llm-observatory/observatory/extensions/apikeyauthextension"
+	"github.com/llm-observatory/observatory/gateway"
 	"github.com/llm-observatory/observatory/internal/apikey"
 	"github.com/llm-observatory/observatory/internal/queryapi"
 	"github.com/llm-observatory/observatory/internal/storage"
@@ -59,6 +60,12 @@ type Options struct {
 	GRPCAddr    string // OTLP gRPC [0.0.0.0:4317]
 	HTTPAddr    string // OTLP HTTP [0.0.0.0:4318]
 	APIAddr     string // query API [127.0.0.1:8090]
+	// GatewayAddr is the OpenAI-compatible gateway [0.0.0.0:8080]; "off"
+	// disables it.
+	GatewayAddr string
+	// GatewayConfig is a gateway YAML file [built-in: every model on the
+	// mock provider].
+	GatewayConfig string
 	// MaxRequestBytes caps one OTLP request [16 MiB].
 	MaxRequestBytes int64
 	LogLevel        string // collector log level [warn]
@@ -75,6 +82,7 @@ type Instance struct {
 	PID         int    `json:"pid"`
 	OTLPGRPC    string `json:"otlp_grpc"`
 	OTLPHTTP    string `json:"otlp_http"`
+	Gateway     string `json:"gateway,omitempty"`
 	API         string `json:"api"`
 	DatabaseURL string `json:"database_url"`
 }
@@ -94,6 +102,9 @@ func (o *Options) defaults() {
 	}
 	if o.APIAddr == "" {
 		o.APIAddr = "127.0.0.1:8090"
+	}
+	if o.GatewayAddr == "" {
+		o.GatewayAddr = "0.0.0.0:8080"
 	}
 	if o.MaxRequestBytes <= 0 {
 		o.MaxRequestBytes = 16 << 20
@@ -201,11 +212,25 @@ func Run(ctx context.Context, o Options) error {
 		ln.Close()
 	}
 
+	var gwLn net.Listener
+	if o.GatewayAddr != "off" {
+		if gwLn, err = net.Listen("tcp", o.GatewayAddr); err != nil {
+			apiLn.Close()
+			return fmt.Errorf("gateway: listen on %s: %w (use --gateway-addr, or --gateway-addr off)", o.GatewayAddr, err)
+		}
+	}
+	closeListeners := func() {
+		apiLn.Close()
+		if gwLn != nil {
+			gwLn.Close()
+		}
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	col, err := newCollector(o, reg, st, verifier)
 	if err != nil {
-		apiLn.Close()
+		closeListeners()
 		return err
 	}
 	api, err := queryapi.New(queryapi.Options{
@@ -218,7 +243,7 @@ func Run(ctx context.Context, o Options) error {
 		},
 	})
 	if err != nil {
-		apiLn.Close()
+		closeListeners()
 		return err
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
@@ -246,7 +271,25 @@ func Run(ctx context.Context, o Options) error {
 	if err := waitRunning(ctx, col, errc); err != nil {
 		cancel()
 		srv.Close()
+		closeListeners()
 		return err
+	}
+	var gw *gateway.Server
+	if gwLn != nil {
+		gw, err = newGateway(o, reg, verifier, &exportKeys{dir: filepath.Join(o.DataDir, "gateway-keys"), store: st, h: h})
+		if err != nil {
+			cancel()
+			srv.Close()
+			gwLn.Close()
+			col.Shutdown()
+			return err
+		}
+		inst.Gateway = gwLn.Addr().String()
+		go func() {
+			if err := gw.Serve(gwLn); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("gateway: %w", err)
+			}
+		}()
 	}
 	if b, err := json.MarshalIndent(inst, "", "  "); err == nil {
 		_ = os.WriteFile(filepath.Join(o.DataDir, InstanceFile), b, 0o600)
@@ -265,6 +308,11 @@ func Run(ctx context.Context, o Options) error {
 	cancel()
 	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
 	defer done()
+	if gw != nil { // first: its last spans still go through the pipeline
+		if err := gw.Shutdown(shutdownCtx); err != nil {
+			o.Logger.Warn("gateway shutdown", "err", err)
+		}
+	}
 	_ = srv.Shutdown(shutdownCtx)
 	col.Shutdown()
 	return err
@@ -375,10 +423,37 @@ Point any OpenTelemetry-instrumented app at it (default project's key, all scope
   export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
   export OTEL_EXPORTER_OTLP_HEADERS=x-api-key=%s
 
-Send demo traffic:  observatory demo
+%sSend demo traffic:  observatory demo
 Read it back:       curl -H 'x-api-key: %s' http://%s/api/v1/stats/overview
 
-`, storageDesc, inst.OTLPGRPC, inst.OTLPHTTP, inst.API, inst.API, httpHost, key, key, inst.API)
+`, storageDesc, inst.OTLPGRPC, inst.OTLPHTTP, inst.API, inst.API, httpHost, key, gatewayHint(inst, key), key, inst.API)
+}
+
+func gatewayHint(inst Instance, key string) string {
+	if inst.Gateway == "" {
+		return ""
+	}
+	return fmt.Sprintf(`Or send OpenAI calls through the gateway (mock models unless configured):
+
+  export OPENAI_BASE_URL=%s/v1
+  export OPENAI_API_KEY=%s
+
+`, localURL(inst.Gateway), key)
+}
+
+func newGateway(o Options, reg prometheus.Registerer, v *apikey.Verifier, keys *exportKeys) (*gateway.Server, error) {
+	var cfg *gateway.Config
+	if o.GatewayConfig != "" {
+		c, err := gateway.LoadConfig(o.GatewayConfig)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
+	return gateway.New(gateway.Options{
+		Config: cfg, Verifier: v, ExporterFor: gatewayExporters(o.GRPCAddr, keys),
+		Logger: o.Logger, Registerer: reg, Version: o.Version,
+	})
 }
 
 // localURL turns a listen address into a URL a local client can dial.

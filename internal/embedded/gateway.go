@@ -1,0 +1,152 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/llm-observatory/observatory/gateway"
+	"github.com/llm-observatory/observatory/internal/apikey"
+	"github.com/llm-observatory/observatory/internal/storage"
+)
+
+// exportKeys hands out, per project, an ingest key the gateway exports its
+// spans with: the collector stamps the tenant from the exporting key, so a
+// call made with a key of project P must be exported with a key of P.
+// Keys are issued once and kept in DataDir/gateway-keys (mode 0600).
+type exportKeys struct {
+	dir   string
+	store storage.Store
+	h     *apikey.Hasher
+	mu    sync.Mutex
+}
+
+func (e *exportKeys) keyFor(ctx context.Context, t gateway.Tenant) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if strings.ContainsAny(t.ProjectID, `/\.`) || t.ProjectID == "" {
+		return "", fmt.Errorf("project id %q cannot name a key file", t.ProjectID)
+	}
+	path := filepath.Join(e.dir, t.ProjectID)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		key := strings.TrimSpace(string(b))
+		k, err := e.store.LookupAPIKey(ctx, e.h.Hash(key))
+		if err == nil && k.RevokedAt == nil && k.ProjectID == t.ProjectID {
+			return key, nil
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return "", fmt.Errorf("check gateway export key: %w", err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("read gateway export key: %w", err)
+	}
+	key, _, err := apikey.Issue(ctx, e.store, e.h, apikey.IssueRequest{
+		OrgID: t.OrgID, ProjectID: t.ProjectID, Name: "gateway span export (observatory run)",
+		Scopes: []string{apikey.ScopeIngest}, Now: time.Now(),
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(e.dir, 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", e.dir, err)
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("save gateway export key: %w", err)
+	}
+	return key, nil
+}
+
+// gatewayExporters returns the gateway's ExporterFor: an OTLP gRPC exporter
+// to the local collector, per project, with that project's export key.
+func gatewayExporters(grpcAddr string, keys *exportKeys) gateway.ExporterFunc {
+	endpoint := strings.TrimPrefix(localURL(grpcAddr), "http://")
+	return func(ctx context.Context, t gateway.Tenant) (sdktrace.SpanExporter, error) {
+		key, err := keys.keyFor(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		return otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(endpoint), otlptracegrpc.WithInsecure(),
+			otlptracegrpc.WithHeaders(map[string]string{"x-api-key": key}))
+	}
+}
+
+// GatewayOptions configures RunGateway, the standalone gateway role.
+type GatewayOptions struct {
+	DataDir, DatabaseURL, Secret string
+	Addr                         string // [0.0.0.0:8080]
+	ConfigPath                   string
+	// OTLPEndpoint is the collector's OTLP gRPC address the gateway
+	// exports its spans to [localhost:4317].
+	OTLPEndpoint string
+	Version      string
+	Logger       *slog.Logger
+}
+
+// RunGateway serves the gateway alone (scaled mode) until ctx is done. It
+// verifies keys against the same database as the collectors and exports
+// spans to a collector, one export key per project (kept in DataDir).
+func RunGateway(ctx context.Context, o GatewayOptions) error {
+	if o.DataDir == "" {
+		o.DataDir = "data"
+	}
+	if o.DatabaseURL == "" {
+		o.DatabaseURL = filepath.Join(o.DataDir, DatabaseFile)
+	}
+	if o.Addr == "" {
+		o.Addr = "0.0.0.0:8080"
+	}
+	if o.OTLPEndpoint == "" {
+		o.OTLPEndpoint = "localhost:4317"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	st, h, err := OpenTenancy(ctx, o.DataDir, o.DatabaseURL, o.Secret, o.Logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := apikey.NewVerifier(apikey.VerifierOptions{Lookup: st, Hasher: h})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("gateway: listen on %s: %w", o.Addr, err)
+	}
+	reg := prometheus.NewRegistry()
+	gw, err := newGateway(Options{GatewayConfig: o.ConfigPath, GRPCAddr: o.OTLPEndpoint, Logger: o.Logger, Version: o.Version},
+		reg, v, &exportKeys{dir: filepath.Join(o.DataDir, "gateway-keys"), store: st, h: h})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- gw.Serve(ln) }()
+	o.Logger.Info("gateway listening", "addr", ln.Addr().String(), "otlp", o.OTLPEndpoint)
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(err, gw.Shutdown(sctx))
+}
