@@ -24,6 +24,7 @@ import (
 
 	"github.com/llm-observatory/observatory/extensions/apikeyauthextension"
 	"github.com/llm-observatory/observatory/processors/genaiprocessor"
+	"github.com/llm-observatory/observatory/processors/piiredactionprocessor"
 	"github.com/llm-observatory/observatory/sinks/storageexporter"
 )
 
@@ -54,6 +55,7 @@ func Components(o Overrides) (otelcol.Factories, error) {
 		memorylimiterprocessor.NewFactory(),
 		batchprocessor.NewFactory(),
 		genaiprocessor.NewFactory(),
+		piiredactionprocessor.NewFactory(),
 	); err != nil {
 		return f, err
 	}

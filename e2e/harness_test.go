@@ -86,6 +86,18 @@ type instance struct {
 	key                  string
 	cmd                  *exec.Cmd
 	out                  *syncBuffer
+	exited               chan struct{}
+}
+
+// stop ends the process gracefully (SIGTERM) and waits for it.
+func (in *instance) stop(tb testing.TB) {
+	tb.Helper()
+	_ = in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-in.exited:
+	case <-time.After(15 * time.Second):
+		tb.Fatalf("observatory did not stop within 15s of SIGTERM")
+	}
 }
 
 // startInstance runs `observatory run` on free ports and waits until ready.
@@ -102,6 +114,7 @@ func startInstance(tb testing.TB, databaseURL string, extra ...string) *instance
 	in.cmd.Stdout, in.cmd.Stderr = in.out, in.out
 	require.NoError(tb, in.cmd.Start())
 	exited := make(chan struct{})
+	in.exited = exited
 	go func() { _ = in.cmd.Wait(); close(exited) }()
 	tb.Cleanup(func() {
 		_ = in.cmd.Process.Signal(syscall.SIGTERM)

@@ -384,6 +384,7 @@ processors:
     limit_percentage: 80
     spike_limit_percentage: 20
   genai: {}
+  piiredaction: {}
 exporters:
   observatory_storage: {}
   nop: {}
@@ -394,11 +395,11 @@ service:
   pipelines:
     traces:
       receivers: [otlp]
-      processors: [memory_limiter, genai]
+      processors: [memory_limiter, genai, piiredaction]
       exporters: [observatory_storage]
     logs:
       receivers: [otlp]
-      processors: [memory_limiter, genai]
+      processors: [memory_limiter, genai, piiredaction]
       exporters: [nop]
 `, grpcAddr, mib, httpAddr, maxBytes, logLevel)
 }

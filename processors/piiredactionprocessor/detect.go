@@ -26,7 +26,7 @@ const (
 	cHex                      // [0-9A-Fa-f]
 	cLocal                    // email local part: [A-Za-z0-9._%+-]
 	cDomain                   // domain label: [A-Za-z0-9-]
-	cTrig                     // dispatch: @ : = + ( - and 0xEF (full-width colon)
+	cTrig                     // dispatch: @ : = + ( - % and 0xEF (full-width colon)
 )
 
 var ctab = func() (t [256]uint8) {
@@ -53,7 +53,7 @@ var ctab = func() (t [256]uint8) {
 			t[c] |= cLocal | cDomain
 		}
 		switch b {
-		case '@', ':', '=', '+', '(', '-', 0xEF:
+		case '@', ':', '=', '+', '(', '-', '%', 0xEF:
 			t[c] |= cTrig
 		}
 	}
@@ -134,6 +134,14 @@ func (d *detector) word(t string, i int, out []finding) ([]finding, int) {
 			return out, max(e, end)
 		}
 	}
+	if d.on[entSecret] && end-i >= 8 && (t[i] == 'p' || t[i] == 'P') {
+		if w := t[i:end]; equalFoldASCII(w, "password") || equalFoldASCII(w, "passwort") || equalFoldASCII(w, "passcode") {
+			if s, e, ok := passwordIsAt(t, i, end); ok {
+				out = append(out, finding{s, e, entSecret})
+				return out, e
+			}
+		}
+	}
 	if d.on[entIBAN] && end-i >= 4 && ctab[t[i]]&cUpper != 0 {
 		if e, ok := ibanAt(t, i); ok {
 			out = append(out, finding{i, e, entIBAN})
@@ -175,15 +183,29 @@ func (d *detector) trigger(t string, i int, out []finding) ([]finding, int) {
 			}
 		}
 	case '(':
-		if d.on[entPhone] && i+1 < len(t) && isDigit(t[i+1]) && (i == 0 || !isWord(t[i-1])) {
-			if e, ok := parenPhoneAt(t, i); ok {
-				return append(out, finding{i, e, entPhone}), e
+		if d.on[entPhone] && i+2 < len(t) && (i == 0 || !isWord(t[i-1])) {
+			if isDigit(t[i+1]) {
+				if e, ok := parenPhoneAt(t, i); ok {
+					return append(out, finding{i, e, entPhone}), e
+				}
+			} else if t[i+1] == '+' && isDigit(t[i+2]) {
+				// (+44) 20 7946 0958
+				if e, ok := plusPhoneAt(t, i+1); ok {
+					return append(out, finding{i, e, entPhone}), e
+				}
 			}
 		}
 	case '-':
 		if d.on[entSecret] && i+10 < len(t) && t[i+1] == '-' {
 			if e, ok := pemAt(t, i); ok {
 				return append(out, finding{i, e, entSecret}), e
+			}
+		}
+	case '%':
+		// URL-encoded '@' in query strings: ?email=jane%40example.com.
+		if d.on[entEmail] && i+3 < len(t) && t[i+1] == '4' && t[i+2] == '0' && i > 0 {
+			if s, e, ok := emailAtSep(t, i, 3); ok {
+				return append(out, finding{s, e, entEmail}), e
 			}
 		}
 	case 0xEF:
@@ -257,9 +279,28 @@ func (d *detector) number(t string, i int, out []finding) ([]finding, int) {
 		}
 		return out, skipWord(t, next)
 	}
+	// A card-shaped block (4111 1111 1111 1111) that is not a valid card is
+	// one number (a reference, a masked or test value): its parts are not
+	// tried on their own.
+	whole := false
+	if r.k >= 3 {
+		var lens [maxGroups]int
+		sep := r.sep[1]
+		uniform := sep == ' ' || sep == '-'
+		for g := 0; g < r.k; g++ {
+			lens[g] = r.ge[g] - r.gs[g]
+			if g > 0 && r.sep[g] != sep {
+				uniform = false
+			}
+		}
+		whole = uniform && cardShape(lens[:r.k]) && total >= 13
+	}
 	// Try the longest entity first, starting at each group that follows a
 	// space (a dash or dot would make it part of a larger number).
 	for a := 0; a < r.k; a++ {
+		if whole && a > 0 {
+			break
+		}
 		if a > 0 && r.sep[a] != ' ' {
 			continue
 		}
@@ -267,7 +308,7 @@ func (d *detector) number(t string, i int, out []finding) ([]finding, int) {
 			if b < r.k && r.sep[b] != ' ' {
 				continue
 			}
-			if b == r.k && wordAfter {
+			if (b == r.k && wordAfter) || (whole && b < r.k) {
 				continue
 			}
 			if typ, ok := d.classify(t, &r, a, b); ok {
@@ -309,10 +350,15 @@ func (d *detector) classify(t string, r *numRun, a, b int) (entityType, bool) {
 			return 0, false
 		}
 		if k == 4 && d.on[entIP] && ipv4Groups(t, r, a) && !versionContext(t, start) {
-			return entIP, true
+			// x.x.x.0 is a network address, not a host, unless it is written
+			// as a CIDR block (10.0.0.0/8); 1.0.0.0 is far more often a
+			// version.
+			if t[end-1] != '0' || t[end-2] != '.' || (end < len(t) && t[end] == '/') {
+				return entIP, true
+			}
 		}
 		// 555.123.4567, 01.23.45.67.89
-		if d.on[entPhone] && phoneShape(t, lens[:k], total, r.gs[a], '.', start) {
+		if d.on[entPhone] && phoneShape(t, lens[:k], total, r.gs[a], '.') {
 			return entPhone, true
 		}
 		return 0, false
@@ -349,15 +395,18 @@ func (d *detector) classify(t string, r *numRun, a, b int) (entityType, bool) {
 			}
 			return 0, false
 		}
-		if uniform && phoneShape(t, lens[:k], total, r.gs[a], sep, start) {
+		if uniform && phoneShape(t, lens[:k], total, r.gs[a], sep) {
 			return entPhone, true
 		}
-		// Mixed separators, NANP only: 555 123-4567, 1 800-555-0199.
-		if nanpShape(t, lens[:k], r.gs[a]) && !hasDot {
+		// Mixed separators: NANP (555 123-4567, 1 800-555-0199) and an area
+		// code with a dash (020-123 4567).
+		if nanpShape(t, lens[:k], r.gs[a]) {
+			return entPhone, true
+		}
+		if trunkDashShape(t, r, a, b, lens[:k], total) {
 			return entPhone, true
 		}
 	}
-	_ = end
 	return 0, false
 }
 
@@ -435,7 +484,7 @@ func cardIIN(d []byte) bool {
 		if p2 >= 51 && p2 <= 55 {
 			return n == 16
 		}
-		return p2 == 50 || p2 >= 56 // Maestro
+		return p2 == 50 || (p2 >= 56 && p2 <= 58) // Maestro
 	case '2':
 		return p4 >= 2221 && p4 <= 2720 && n == 16
 	case '3':
@@ -449,7 +498,15 @@ func cardIIN(d []byte) bool {
 		}
 		return false
 	case '6':
-		return n >= 16 || (n >= 13 && (p2 == 67 || p2 == 63)) // Discover, UnionPay, Maestro
+		switch {
+		case p4 == 6011 || p2 == 65 || (p2 == 64 && d[2] >= '4'): // Discover
+			return n >= 16
+		case p2 == 62: // UnionPay
+			return n >= 16
+		case p2 == 63 || p2 == 67: // Maestro
+			return n >= 13
+		}
+		return false
 	}
 	return false
 }
@@ -467,10 +524,19 @@ func phoneBare(d []byte) bool {
 //   - trunk prefix 0: 020 7946 0958, 030 1234567, 06-12345678,
 //     01 23 45 67 89, 03-1234-5678, 0412 345 678;
 //   - Chinese mobiles: 138 0013 8000.
-func phoneShape(t string, lens []int, total int, first int, sep byte, start int) bool {
+func phoneShape(t string, lens []int, total int, first int, sep byte) bool {
 	k := len(lens)
 	if nanpShape(t, lens, first) {
 		return true
+	}
+	// 00 international prefix: 0049 30 12345678, 0044 20 7946 0958.
+	if k >= 2 && lens[0] >= 3 && lens[0] <= 5 && t[first] == '0' && t[first+1] == '0' && t[first+2] != '0' && total >= 11 && total <= 17 {
+		for _, l := range lens[1:] {
+			if l < 2 {
+				return false
+			}
+		}
+		return sep != '.' || k >= 4
 	}
 	if t[first] == '0' && k >= 2 && lens[0] >= 2 && lens[0] <= 5 && total >= 9 && total <= 12 {
 		for _, l := range lens[1:] {
@@ -489,6 +555,25 @@ func phoneShape(t string, lens []int, total int, first int, sep byte, start int)
 	return false
 }
 
+// trunkDashShape: 0AA-BBB CCCC, an area code with trunk prefix set off by a
+// dash, the rest grouped by spaces in groups of at least 3 digits.
+func trunkDashShape(t string, r *numRun, a, b int, lens []int, total int) bool {
+	if b-a < 3 || lens[0] < 2 || lens[0] > 4 || t[r.gs[a]] != '0' || t[r.gs[a]+1] == '0' || r.sep[a+1] != '-' || total < 9 || total > 11 {
+		return false
+	}
+	for g := a + 2; g < b; g++ {
+		if r.sep[g] != ' ' {
+			return false
+		}
+	}
+	for _, l := range lens[1:] {
+		if l < 3 {
+			return false
+		}
+	}
+	return true
+}
+
 // nanpShape: 3-3-4 or 1-3-3-4 with a valid area code (first digit 2-9).
 func nanpShape(t string, lens []int, first int) bool {
 	switch {
@@ -501,7 +586,7 @@ func nanpShape(t string, lens []int, first int) bool {
 }
 
 var (
-	phoneContext = []string{"phone", "tel", "mobile", "cell", "call", "text me", "whatsapp", "fax", "sms", "contact", "number",
+	phoneContext = []string{"phone", "tel", "mobile", "cell", "call", "text me", "whatsapp", "fax", "sms", "contact",
 		"telefon", "téléphone", "teléfono", "telefone", "telefono", "handy", "portable", "móvil", "celular",
 		"電話", "携帯", "手机", "电话", "номер", "телефон"}
 	ssnContext = []string{"ssn", "social security", "ss#", "ss #", "tax id", "taxpayer"}
@@ -607,6 +692,11 @@ func plusPhoneAt(t string, i int) (int, bool) {
 		}
 		if digits > 15 {
 			return 0, false
+		}
+		// (+44) 20 7946 0958: the country code in parentheses.
+		if groups == 1 && i > 0 && t[i-1] == '(' && j+2 < n && t[j] == ')' && t[j+1] == ' ' && isDigit(t[j+2]) {
+			j += 2
+			continue
 		}
 		if j+1 < n && isNumSep(t[j]) && (isDigit(t[j+1]) || t[j+1] == '(') {
 			if t[j] == '.' {

@@ -11,9 +11,21 @@ import (
 
 // emailAt finds an email address around the '@' at position at.
 func emailAt(t string, at int) (int, int, bool) {
+	return emailAtSep(t, at, 1)
+}
+
+// emailAtSep: the '@' at position at is sepLen bytes long (3 for the
+// URL-encoded %40).
+func emailAtSep(t string, at, sepLen int) (int, int, bool) {
 	s := at
-	for s > 0 && at-s < 64 && ctab[t[s-1]]&cLocal != 0 {
-		s--
+	for s > 0 && at-s < 64 {
+		if ctab[t[s-1]]&cLocal != 0 {
+			s--
+		} else if latinLetterBefore(t, s) {
+			s -= 2
+		} else {
+			break
+		}
 	}
 	for s < at && (t[s] == '.' || t[s] == '-' || t[s] == '+') {
 		s++
@@ -21,10 +33,10 @@ func emailAt(t string, at int) (int, int, bool) {
 	if s == at || t[at-1] == '.' {
 		return 0, 0, false
 	}
-	if s > 0 && ctab[t[s-1]]&cLocal != 0 {
+	if s > 0 && (ctab[t[s-1]]&cLocal != 0 || latinLetterBefore(t, s)) {
 		return 0, 0, false // local part longer than 64 bytes
 	}
-	e, ok := domainAt(t, at+1)
+	e, ok := domainAt(t, at+sepLen)
 	if !ok {
 		return 0, 0, false
 	}
@@ -44,8 +56,14 @@ func domainAt(t string, j int) (int, bool) {
 	labels := 0
 	for k < n {
 		ls := k
-		for k < n && ctab[t[k]]&cDomain != 0 {
-			k++
+		for k < n {
+			if ctab[t[k]]&cDomain != 0 {
+				k++
+			} else if latinLetterAt(t, k) {
+				k += 2
+			} else {
+				break
+			}
 		}
 		if k == ls || t[ls] == '-' || t[k-1] == '-' || k-ls > 63 {
 			break
@@ -54,7 +72,7 @@ func domainAt(t string, j int) (int, bool) {
 		if labels >= 2 && isTLD(t[ls:k]) {
 			good = k
 		}
-		if k+1 < n && t[k] == '.' && ctab[t[k+1]]&cDomain != 0 {
+		if k+1 < n && t[k] == '.' && (ctab[t[k+1]]&cDomain != 0 || latinLetterAt(t, k+1)) {
 			k++
 			continue
 		}
@@ -74,9 +92,14 @@ func isTLD(l string) bool {
 		return true
 	}
 	for i := 0; i < len(l); i++ {
-		if ctab[l[i]]&(cUpper|cLower) == 0 {
-			return false
+		if ctab[l[i]]&(cUpper|cLower) != 0 {
+			continue
 		}
+		if latinLetterAt(l, i) { // .рф, .ελ
+			i++
+			continue
+		}
+		return false
 	}
 	// Retina assets and the like: logo@2x.png.
 	switch strings.ToLower(l) {
@@ -86,6 +109,66 @@ func isTLD(l string) bool {
 	return true
 }
 
+// latinLetterAt reports a two-byte UTF-8 letter of the Latin (U+00C0-
+// U+024F: é, ü, ñ, ł), Greek or Cyrillic (U+0370-U+052F) scripts at i, which
+// may appear in internationalised addresses (иван@почта.рф). CJK scripts are
+// not accepted: they are written without spaces, so an address next to
+// them (请发送至zhang@example.cn) must keep its bounds.
+func latinLetterAt(t string, i int) bool {
+	if i+1 >= len(t) || t[i+1] < 0x80 || t[i+1] > 0xBF {
+		return false
+	}
+	switch c := t[i]; {
+	case c >= 0xC3 && c <= 0xC9:
+		// U+00D7 × and U+00F7 ÷ are not letters.
+		return !(c == 0xC3 && (t[i+1] == 0x97 || t[i+1] == 0xB7))
+	case c == 0xCD:
+		return t[i+1] >= 0xB0 // Greek starts at U+0370
+	case c >= 0xCE && c <= 0xD4:
+		return true
+	}
+	return false
+}
+
+func latinLetterBefore(t string, s int) bool { return s >= 2 && latinLetterAt(t, s-2) }
+
+// passwordIsAt handles prose: "my password is Tr0ub4dor&3", "Passwort ist
+// Geheim123", "mot de passe est ...". w is the word at i (already known to
+// be a password word).
+func passwordIsAt(t string, i, wordEnd int) (int, int, bool) {
+	j := wordEnd
+	if j >= len(t) || t[j] != ' ' {
+		return 0, 0, false
+	}
+	j++
+	verb := 0
+	for _, v := range [...]string{"is ", "ist ", "est ", "es ", "é ", "è "} {
+		if strings.HasPrefix(t[j:], v) {
+			verb = len(v)
+			break
+		}
+	}
+	if verb == 0 {
+		return 0, 0, false
+	}
+	vs := j + verb
+	for vs < len(t) && (t[vs] == '"' || t[vs] == '\'' || t[vs] == '`') {
+		vs++
+	}
+	ve := vs
+	for ve < len(t) && t[ve] > ' ' && t[ve] < 0x80 && t[ve] != '"' && t[ve] != '\'' && t[ve] != '`' && t[ve] != ',' && t[ve] != ';' {
+		ve++
+	}
+	for ve > vs && (t[ve-1] == '.' || t[ve-1] == ')') {
+		ve--
+	}
+	v := t[vs:ve]
+	if len(v) < 6 || !plausibleSecret(v, keyPassword, false) {
+		return 0, 0, false
+	}
+	return vs, ve, true
+}
+
 // ---------------------------------------------------------------------------
 // URL credentials: scheme://user:password@host.
 
@@ -93,8 +176,11 @@ func urlPasswordAt(t string, at int) (int, int, bool) {
 	lo := max(0, at-512)
 	for j := at - 1; j >= lo; j-- {
 		c := t[j]
+		if c < 0x20 {
+			return 0, 0, false
+		}
 		switch c {
-		case ' ', '\t', '\n', '\r', '"', '\'', '<', '>', '`', '(', ')', '[', ']', '{', '}', ',':
+		case ' ', '"', '\'', '<', '>', '`', '(', ')', '[', ']', '{', '}', ',':
 			return 0, 0, false
 		case '/':
 			if j >= 2 && t[j-1] == '/' && t[j-2] == ':' {
@@ -127,8 +213,8 @@ func runEnd(t string, i int, ok func(byte) bool) int {
 }
 
 func isAlnum(c byte) bool      { return ctab[c]&(cDigit|cUpper|cLower) != 0 }
-func isTokenChar(c byte) bool  { return isWord(c) || c == '-' }           // [A-Za-z0-9_-]
-func isUpperDigit(c byte) bool { return ctab[c]&(cDigit|cUpper) != 0 }    // [A-Z0-9]
+func isTokenChar(c byte) bool  { return isWord(c) || c == '-' }             // [A-Za-z0-9_-]
+func isUpperDigit(c byte) bool { return ctab[c]&(cDigit|cUpper) != 0 }      // [A-Z0-9]
 func isB64URL(c byte) bool     { return isWord(c) || c == '-' || c == '=' } // base64url + padding
 func isBearerChar(c byte) bool {
 	return isWord(c) || c == '-' || c == '.' || c == '~' || c == '+' || c == '/' || c == '='
@@ -136,6 +222,9 @@ func isBearerChar(c byte) bool {
 
 // secretAt recognises a secret at word start i and returns its span.
 func secretAt(t string, i int) (int, int, bool) {
+	if i >= len(t) {
+		return 0, 0, false
+	}
 	r := t[i:]
 	switch t[i] {
 	case 's':
@@ -173,6 +262,12 @@ func secretAt(t string, i int) (int, int, bool) {
 			return prefixedToken(t, i, 11, 40, isWord)
 		}
 	case 'x':
+		if strings.HasPrefix(r, "xoxe.xox") { // Slack configuration token
+			e := runEnd(t, i+5, isTokenChar)
+			if e-i >= 20 && hasDigit(t[i+5:e]) {
+				return i, e, true
+			}
+		}
 		if len(r) > 5 && strings.HasPrefix(r, "xox") && strings.IndexByte("abposre", r[3]) >= 0 && r[4] == '-' {
 			e := runEnd(t, i+5, isTokenChar)
 			if e-i >= 15 && hasDigit(t[i+5:e]) {
@@ -293,6 +388,11 @@ func pemAt(t string, i int) (int, bool) {
 	if he < 0 || !strings.HasSuffix(t[hs:hs+he], "PRIVATE KEY") {
 		return 0, false
 	}
+	for _, c := range []byte(t[hs : hs+he]) {
+		if c != ' ' && ctab[c]&(cUpper|cDigit) == 0 {
+			return 0, false // labels are upper case: RSA PRIVATE KEY, ENCRYPTED PRIVATE KEY
+		}
+	}
 	body := hs + he + 5
 	if k := strings.Index(t[body:], "-----END "); k >= 0 {
 		es := body + k + 9
@@ -343,16 +443,24 @@ var (
 // secretKeyKind classifies an attribute key, JSON member name or text key:
 // lower-cased, with '_', '-', '.' and spaces removed, by its suffix.
 func secretKeyKind(key string) keyKind {
-	if len(key) < 3 {
+	if len(key) < 2 {
 		return keyPlain
 	}
 	// Cheap reject on the last byte: every suffix ends with one of these.
 	if last := key[len(key)-1]; last < 0x80 {
 		switch lowerASCII(last) {
-		case 'd', 'e', 't', 'y', 'n', 'a', 's':
+		case 'd', 'e', 't', 'y', 'n', 'a', 's', 'w':
 		default:
 			return keyPlain
 		}
+	}
+	// The last segment alone: DB_PASS, smtp.pw.
+	seg := key
+	if k := strings.LastIndexAny(key, "_-. "); k >= 0 {
+		seg = key[k+1:]
+	}
+	if equalFoldASCII(seg, "pass") || equalFoldASCII(seg, "pw") {
+		return keyPassword
 	}
 	var buf [64]byte
 	n := len(buf)
@@ -430,6 +538,9 @@ func plausibleSecret(v string, k keyKind, strong bool) bool {
 	classes := 0
 	var seen [3]bool
 	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] == 0x7f {
+			return false // secrets carry no control characters
+		}
 		cl := ctab[v[i]]
 		switch {
 		case cl&cDigit != 0:
@@ -478,6 +589,9 @@ func keyValueSecretAt(t string, i, sepLen int) (int, int, bool) {
 		return 0, 0, false
 	}
 	kind := secretKeyKind(t[j:ke])
+	if kind == keyPlain && equalFoldASCII(t[j:ke], "passe") && j >= 7 && equalFoldASCII(t[j-7:j], "mot de ") {
+		kind = keyPassword // French: mot de passe
+	}
 	if kind == keyPlain {
 		return 0, 0, false
 	}
@@ -497,6 +611,9 @@ func keyValueSecretAt(t string, i, sepLen int) (int, int, bool) {
 		k++
 	}
 	vs := k
+	if vs >= n {
+		return 0, 0, false
+	}
 	if s, e, ok := secretAt(t, vs); ok && s == vs && (quote == 0 || (e < n && t[e] == quote)) {
 		return s, e, true
 	}
@@ -514,8 +631,13 @@ func keyValueSecretAt(t string, i, sepLen int) (int, int, bool) {
 	} else {
 		for ve < n && ve-vs <= 1024 {
 			c := t[ve]
-			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';' || c == '&' || c == '"' ||
-				c == '\'' || c == '}' || c == ')' || c == ']' || c == '<' || c == '>' || c == '`' || c == '\\' {
+			// '&' ends the value only when a query parameter follows
+			// (password=x&user=y); otherwise it is part of it (Tr0ub4dor&3).
+			if c == '&' && queryParamAt(t, ve+1) {
+				break
+			}
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';' || c == '"' ||
+				c == '\'' || c == '}' || c == ')' || c == ']' || c == '<' || c == '>' || c == '`' || c == '\\' || c >= 0x7f || c < 0x20 {
 				break
 			}
 			ve++
@@ -537,6 +659,15 @@ func keyValueSecretAt(t string, i, sepLen int) (int, int, bool) {
 	return vs, ve, true
 }
 
+// queryParamAt reports "name=" at i.
+func queryParamAt(t string, i int) bool {
+	j := i
+	for j < len(t) && j-i < 64 && (isWord(t[j]) || t[j] == '-' || t[j] == '.' || t[j] == '[' || t[j] == ']') {
+		j++
+	}
+	return j > i && j < len(t) && t[j] == '='
+}
+
 // ---------------------------------------------------------------------------
 // IBAN, at a word start with two upper-case letters and two digits.
 
@@ -553,7 +684,6 @@ func ibanAt(t string, i int) (int, bool) {
 	copy(buf[:4], t[i:i+4])
 	got := 4
 	j := i + 4
-	grouped := false
 	groupLen := 0
 	for got < want && j < n {
 		c := t[j]
@@ -565,7 +695,6 @@ func ibanAt(t string, i int) (int, bool) {
 			continue
 		}
 		if (c == ' ' || c == '-') && j+1 < n && isUpperDigit(t[j+1]) && (groupLen == 4 || (j == i+4)) {
-			grouped = true
 			groupLen = 0
 			j++
 			continue
@@ -575,7 +704,6 @@ func ibanAt(t string, i int) (int, bool) {
 	if got != want || !wordBoundaryAfter(t, j) {
 		return 0, false
 	}
-	_ = grouped
 	if mod97(buf[:want]) != 1 {
 		return 0, false
 	}

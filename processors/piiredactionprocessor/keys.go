@@ -157,6 +157,43 @@ type keyClass struct {
 	allow   bool    // not scanned (allow_list.keys or a built-in metadata key)
 	content bool    // dropped in none mode
 	secret  keyKind // the key names a password or token
+	hint    numHint // the key names a phone number or SSN (context for bare digits)
+}
+
+// numHint is what a key says about a bare number under it.
+type numHint uint8
+
+const (
+	hintNone numHint = iota
+	hintPhone
+	hintSSN
+)
+
+// numberHint: keys like phone, phone_number, mobile, tel, fax, ssn.
+func numberHint(key string) numHint {
+	if len(key) < 3 {
+		return hintNone
+	}
+	var buf [32]byte
+	n := len(buf)
+	for i := len(key) - 1; i >= 0 && n > 0; i-- {
+		c := key[i]
+		if c == '_' || c == '-' || c == '.' || c == ' ' {
+			continue
+		}
+		n--
+		buf[n] = lowerASCII(c)
+	}
+	norm := string(buf[n:])
+	for _, s := range [...]string{"phone", "phonenumber", "mobile", "mobilenumber", "tel", "telephone", "fax", "cell", "msisdn"} {
+		if strings.HasSuffix(norm, s) && (norm == s || !strings.HasSuffix(norm, "hotel")) {
+			return hintPhone
+		}
+	}
+	if strings.HasSuffix(norm, "ssn") || strings.HasSuffix(norm, "socialsecuritynumber") {
+		return hintSSN
+	}
+	return hintNone
 }
 
 // keyRules classifies keys. Immutable after construction.
@@ -181,11 +218,12 @@ func (r *keyRules) classify(key string, genEvent bool) keyClass {
 		return keyClass{allow: true}
 	}
 	c := keyClass{content: r.content.match(key) || (genEvent && r.eventContent.match(key))}
+	last := key
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
-		c.secret = secretKeyKind(key[i+1:])
-	} else {
-		c.secret = secretKeyKind(key)
+		last = key[i+1:]
 	}
+	c.secret = secretKeyKind(last)
+	c.hint = numberHint(last)
 	return c
 }
 
@@ -194,5 +232,5 @@ func (r *keyRules) member(name string) keyClass {
 	if skipMembers[name] || (!r.allow.empty() && r.allow.match(name)) {
 		return keyClass{allow: true}
 	}
-	return keyClass{secret: secretKeyKind(name)}
+	return keyClass{secret: secretKeyKind(name), hint: numberHint(name)}
 }
