@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,8 +26,8 @@ import (
 //
 //	go test -run '^$' -bench Ingest -benchtime 3x ./e2e/
 func BenchmarkIngest(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) { benchIngest(b, startInstance(b, "")) })
-	b.Run("postgres", func(b *testing.B) { benchIngest(b, startInstance(b, postgresURL(b))) })
+	b.Run("sqlite", func(b *testing.B) { benchIngest(b, startInstance(b, "", "--pprof")) })
+	b.Run("postgres", func(b *testing.B) { benchIngest(b, startInstance(b, postgresURL(b), "--pprof")) })
 }
 
 const (
@@ -74,7 +77,23 @@ func benchIngest(b *testing.B, in *instance) {
 		}
 		return stubs.Snapshots()
 	}
+	// BENCH_CPU_PROFILE=dir saves a 5 s CPU profile of the server per run.
+	if dir := os.Getenv("BENCH_CPU_PROFILE"); dir != "" {
+		go func() {
+			resp, err := http.Get("http://" + in.api + "/debug/pprof/profile?seconds=5")
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".pprof"))
+			if err == nil {
+				_, _ = io.Copy(f, resp.Body)
+				f.Close()
+			}
+		}()
+	}
 	total := 0
+	var exportTime time.Duration
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -84,6 +103,7 @@ func benchIngest(b *testing.B, in *instance) {
 			batches[i] = batch(start)
 		}
 		b.StartTimer()
+		t0 := time.Now()
 		var wg sync.WaitGroup
 		work := make(chan []sdktrace.ReadOnlySpan)
 		for _, exp := range exporters {
@@ -102,10 +122,13 @@ func benchIngest(b *testing.B, in *instance) {
 		}
 		close(work)
 		wg.Wait()
+		exportTime += time.Since(t0)
 		total += benchCallsPerOp
 		in.waitCalls(b, total)
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "calls/s")
+	// Acknowledged: answered to the sender, i.e. durable (wait_for_result).
+	b.ReportMetric(float64(total)/exportTime.Seconds(), "acked_calls/s")
 }
 
 // waitCalls polls the overview until n calls are stored.

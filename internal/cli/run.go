@@ -29,6 +29,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.GatewayAddr, "gateway-addr", "0.0.0.0:8080", `OpenAI-compatible gateway listen address, or "off"`)
 	fs.StringVar(&o.GatewayConfig, "gateway-config", "", "gateway YAML config (models, providers, limits); default: every model on the built-in mock provider")
 	fs.Int64Var(&o.MaxRequestBytes, "max-request-bytes", 16<<20, "largest OTLP request accepted, in bytes")
+	fs.BoolVar(&o.Pprof, "pprof", false, "serve Go profiling endpoints under /debug/pprof/ on --api-addr")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
 	if err := parse(fs, args, 0); err != nil {
 		return err

@@ -69,6 +69,7 @@ type Options struct {
 	// MaxRequestBytes caps one OTLP request [16 MiB].
 	MaxRequestBytes int64
 	LogLevel        string // collector log level [warn]
+	Pprof           bool   // serve /debug/pprof on the API address
 	Version         string
 	Logger          *slog.Logger
 	Out             io.Writer // where the banner goes [os.Stdout]
@@ -234,7 +235,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	api, err := queryapi.New(queryapi.Options{
-		Store: st, Verifier: verifier, Gatherer: reg, Registerer: reg, Logger: o.Logger,
+		Store: st, Verifier: verifier, Gatherer: reg, Registerer: reg, Logger: o.Logger, Pprof: o.Pprof,
 		Ready: func(context.Context) error {
 			if s := col.GetState(); s != otelcol.StateRunning {
 				return fmt.Errorf("pipeline is %s", s)

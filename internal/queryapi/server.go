@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,9 @@ type Options struct {
 	Ready  func(context.Context) error
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Pprof serves net/http/pprof under /debug/pprof/ (profiling a live
+	// instance; the API binds to localhost by default).
+	Pprof bool
 }
 
 // Server is the query API.
@@ -81,6 +85,12 @@ func New(o Options) (*Server, error) {
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
+	if o.Pprof {
+		s.mux.HandleFunc("/debug/pprof/", pprof.Index)
+		s.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		s.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		s.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	}
 	s.route("GET /api/v1/calls", s.listCalls)
 	s.route("GET /api/v1/calls/{span_id}", s.getCall)
 	s.route("GET /api/v1/traces/{trace_id}", s.getTrace)

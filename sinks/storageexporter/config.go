@@ -29,7 +29,7 @@ func createDefaultConfig() *Config {
 		QueueSize:     100_000,
 		NumConsumers:  4,
 		Batch: configoptional.Some(exporterhelper.BatchConfig{
-			FlushTimeout: 200 * time.Millisecond,
+			FlushTimeout: 50 * time.Millisecond,
 			Sizer:        exporterhelper.RequestSizerTypeItems,
 			MinSize:      2000,
 			MaxSize:      10000,

@@ -90,6 +90,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
 		"_pragma=foreign_keys(1)",
+		// A 64 MiB page cache per connection and memory-mapped reads: index
+		// pages of a growing table otherwise cost a pread each (a quarter
+		// of ingest CPU in profiles).
+		"_pragma=cache_size(-65536)",
+		"_pragma=mmap_size(268435456)",
 		// Write transactions take the write lock at BEGIN, so two writers
 		// never deadlock upgrading a read lock (busy_timeout cannot help there).
 		"_txlock=immediate",
