@@ -20,6 +20,19 @@ const benchBatch = 100 // spans per request
 // prompt, a 1 KB completion, usage, model and the usual attributes. legacy
 // uses ≤1.36 keys and a structured output value instead.
 func benchTraces(legacy bool) ptrace.Traces {
+	if legacy {
+		return benchTracesVariant("legacy")
+	}
+	return benchTracesVariant("current")
+}
+
+// benchTracesVariant builds the request in one convention: current (OTel
+// GenAI v1.37+), legacy (≤ 1.36 keys, structured output) or openinference
+// (llm.* keys, llm.input_messages.N.*, input.value / output.value holding
+// the whole request and response JSON, converted to the OTel message
+// schema).
+func benchTracesVariant(variant string) ptrace.Traces {
+	legacy := variant == "legacy"
 	prompt := strings.Repeat("Summarise the customer's last three orders and suggest a reply. ", 32)[:2048]
 	completion := strings.Repeat("Thanks for reaching out, here is a summary of your orders. ", 18)[:1024]
 	in, _ := json.Marshal([]any{
@@ -48,6 +61,33 @@ func benchTraces(legacy bool) ptrace.Traces {
 		span.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
 		span.SetEndTimestamp(pcommon.NewTimestampFromTime(start.Add(1200 * time.Millisecond)))
 		a := span.Attributes()
+		if variant == "openinference" {
+			span.SetName("ChatCompletion")
+			a.PutStr("openinference.span.kind", "LLM")
+			a.PutStr("llm.model_name", "gpt-4o-mini-2024-07-18")
+			a.PutStr("llm.provider", "openai")
+			a.PutStr("llm.system", "openai")
+			a.PutStr("llm.invocation_parameters", `{"model":"gpt-4o-mini","temperature":0.2,"max_tokens":1024}`)
+			req, _ := json.Marshal(map[string]any{"model": "gpt-4o-mini", "messages": []any{map[string]any{"role": "user", "content": prompt}}})
+			resp, _ := json.Marshal(map[string]any{"id": "chatcmpl-AbCdEf123456", "model": "gpt-4o-mini-2024-07-18",
+				"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": completion}}},
+				"usage":   map[string]any{"prompt_tokens": 512, "completion_tokens": 256, "total_tokens": 768}})
+			a.PutStr("input.value", string(req))
+			a.PutStr("input.mime_type", "application/json")
+			a.PutStr("output.value", string(resp))
+			a.PutStr("output.mime_type", "application/json")
+			a.PutStr("llm.input_messages.0.message.role", "user")
+			a.PutStr("llm.input_messages.0.message.content", prompt)
+			a.PutStr("llm.output_messages.0.message.role", "assistant")
+			a.PutStr("llm.output_messages.0.message.content", completion)
+			a.PutStr("llm.finish_reason", "stop")
+			a.PutInt("llm.token_count.prompt", 512)
+			a.PutInt("llm.token_count.completion", 256)
+			a.PutInt("llm.token_count.total", 768)
+			a.PutStr("session.id", "conv-1234")
+			a.PutStr("user.id", "u-42")
+			continue
+		}
 		a.PutStr("gen_ai.operation.name", "chat")
 		a.PutStr("gen_ai.request.model", "gpt-4o-mini")
 		a.PutStr("gen_ai.response.model", "gpt-4o-mini-2024-07-18")
@@ -102,17 +142,18 @@ func BenchmarkProcessTraces(b *testing.B) {
 		return tp
 	}
 	for _, bc := range []struct {
-		name   string
-		legacy bool
-		create func(*testing.B) processor.Traces
+		name    string
+		variant string
+		create  func(*testing.B) processor.Traces
 	}{
-		{"noop", false, newNoop},
-		{"genai/current", false, newGenAI},
-		{"genai/legacy_structured", true, newGenAI},
+		{"noop", "current", newNoop},
+		{"genai/current", "current", newGenAI},
+		{"genai/legacy_structured", "legacy", newGenAI},
+		{"genai/openinference", "openinference", newGenAI},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			tp := bc.create(b)
-			src := benchTraces(bc.legacy)
+			src := benchTracesVariant(bc.variant)
 			ctx := withAuth(acmeAuth)
 			mutates := bc.name != "noop"
 			b.ReportAllocs()

@@ -44,8 +44,15 @@ func TestLoadConfig(t *testing.T) {
 					MappingFile:            "testdata/mapping_override.yaml",
 					MaxTokenCount:          5_000_000,
 					KeepOriginalAttributes: true,
+					MaxContentBytes:        65536,
 				},
 				Cost: CostConfig{PriceTableFile: "testdata/prices_override.yaml"},
+				ContentJoin: ContentJoinConfig{
+					Enabled:              false,
+					Wait:                 500 * time.Millisecond,
+					MaxPendingSpans:      100,
+					MaxPendingLogRecords: 1000,
+				},
 			},
 		},
 		{
@@ -61,6 +68,10 @@ func TestLoadConfig(t *testing.T) {
 			errContains: []string{
 				"validation::max_future_skew must be greater than 0",
 				"normalize::max_token_count must be greater than 0",
+				"normalize::max_content_bytes must be at least 1024",
+				"content_join::wait must be greater than 0 and at most 5m0s",
+				"content_join::max_pending_spans must be greater than 0",
+				"content_join::max_pending_log_records must be greater than 0",
 			},
 		},
 		{
@@ -72,7 +83,7 @@ func TestLoadConfig(t *testing.T) {
 			errContains: []string{
 				`fields.provider: target must be "gen_ai.provider.name"`,
 				`fields.bogus: unknown type "number"`,
-				"field typo_field not found",
+				"gpt-x:typo_field: unknown field",
 			},
 		},
 	}
@@ -109,4 +120,6 @@ func TestCreateDefaultConfigIsValid(t *testing.T) {
 	assert.Equal(t, time.Hour, cfg.Validation.MaxFutureSkew)
 	assert.Equal(t, int64(100_000_000), cfg.Normalize.MaxTokenCount)
 	assert.False(t, cfg.Tenant.TrustResourceAttributes)
+	assert.Equal(t, 1<<20, cfg.Normalize.MaxContentBytes)
+	assert.Equal(t, ContentJoinConfig{Enabled: true, Wait: 2 * time.Second, MaxPendingSpans: 10_000, MaxPendingLogRecords: 50_000}, cfg.ContentJoin)
 }

@@ -1,6 +1,8 @@
 package genaiprocessor
 
 import (
+	"time"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/llm-observatory/observatory/internal/llmcall"
@@ -20,12 +22,13 @@ type costResult struct {
 //   - a cost the span carried itself (client_cost field) wins: source
 //     client, total only;
 //   - otherwise a span of a priced operation is priced from the table by its
-//     response model, else its request model: source price_table;
+//     response model, else its request model (and provider), at the price
+//     in effect when the span started: source price_table;
 //   - a priced operation whose model is unknown (or absent) is flagged
 //     unpriced, never given a silent 0.
 //
 // Spans of other operations (agents, tools) get no cost attributes.
-func (p *genaiProcessor) computeCost(w *spanWork) costResult {
+func (p *genaiProcessor) computeCost(w *spanWork, start time.Time) costResult {
 	m := p.mapping
 	if cc := &w.res[m.pos[fieldClientCost]]; cc.set {
 		return costResult{source: llmcall.CostSourceClient, total: roundUSD(cc.f)}
@@ -34,30 +37,38 @@ func (p *genaiProcessor) computeCost(w *spanWork) costResult {
 	if _, priced := m.priced[op.s]; !op.set || !priced {
 		return costResult{}
 	}
-	var pr *price
+	provider := ""
+	if r := &w.res[m.pos[fieldProvider]]; r.set {
+		provider = r.s
+	}
+	var (
+		row   PriceRow
+		found bool
+	)
 	for _, name := range [...]string{fieldResponseModel, fieldRequestModel} {
 		if r := &w.res[m.pos[name]]; r.set {
-			if pr = p.prices.lookup(r.s); pr != nil {
+			if row, found = p.prices.Lookup(r.s, provider, start); found {
 				break
 			}
 		}
 	}
-	if pr == nil {
+	if !found {
 		w.stats.unpriced++
 		return costResult{unpriced: true}
 	}
-	c := pr.compute(usage{
-		input:      w.res[m.pos[fieldInputTokens]].i,
-		output:     w.res[m.pos[fieldOutputTokens]].i,
-		cacheRead:  w.res[m.pos[fieldCacheRead]].i,
-		cacheWrite: w.res[m.pos[fieldCacheWrite]].i,
+	c := row.Cost(Usage{
+		Input:      w.res[m.pos[fieldInputTokens]].i,
+		Output:     w.res[m.pos[fieldOutputTokens]].i,
+		CacheRead:  w.res[m.pos[fieldCacheRead]].i,
+		CacheWrite: w.res[m.pos[fieldCacheWrite]].i,
+		Reasoning:  w.res[m.pos[fieldReasoning]].i,
 	})
 	return costResult{
 		source:       llmcall.CostSourcePriceTable,
-		input:        c.input,
-		output:       c.output,
-		total:        c.total,
-		tableVersion: pr.tableVersion,
+		input:        c.Input,
+		output:       c.Output,
+		total:        c.Total,
+		tableVersion: row.TableVersion,
 	}
 }
 

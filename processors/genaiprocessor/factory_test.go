@@ -64,6 +64,6 @@ func TestStartLogsVersions(t *testing.T) {
 	entries := logs.FilterMessage("GenAI processor started").All()
 	require.Len(t, entries, 1)
 	fields := entries[0].ContextMap()
-	assert.Equal(t, "1", fields["mapping_version"])
-	assert.Equal(t, []any{"2025-10-01.1", "acme-2026-01"}, fields["price_table_versions"])
+	assert.Equal(t, "2", fields["mapping_version"])
+	assert.Equal(t, []any{embeddedVersion, "acme-2026-01"}, fields["price_table_versions"])
 }

@@ -1,10 +1,12 @@
 package genaiprocessor
 
 import (
+	"context"
 	"encoding/json"
 	"sort"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -30,6 +32,15 @@ func fuzzKeys(tb testing.TB) []string {
 	}
 	for k := range reservedKeys {
 		set[k] = struct{}{}
+	}
+	for _, r := range append(append([]contentRule(nil), m.inputRules...), m.outputRules...) {
+		if r.Attribute != "" {
+			set[r.Attribute] = struct{}{}
+		}
+		if r.Prefix != "" {
+			set[r.Prefix+"0.content"] = struct{}{}
+			set[r.Prefix+"0.message.content"] = struct{}{}
+		}
 	}
 	for _, k := range []string{"gen_ai.embeddings.dimension.count", "gen_ai.agent.name", "service.name"} {
 		set[k] = struct{}{}
@@ -156,6 +167,176 @@ func FuzzValidJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := validJSON(s), json.Valid([]byte(s)); got != want {
 			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", s, got, want)
+		}
+	})
+}
+
+// FuzzContentParsers feeds fuzzed text to every content reader: raw
+// request/response JSON (input.value / output.value), OpenLLMetry and
+// OpenInference indexed keys, <= 1.36 message events (span events and log
+// records) and the details event. The processor must not panic, content it
+// converted must be valid JSON, the call must convert with llmcall.FromSpan
+// and a second pass must change nothing.
+func FuzzContentParsers(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAA"}}]},{"role":"assistant","tool_calls":[{"id":"c","function":{"name":"f","arguments":"{\"a\":1}"}}]},{"role":"tool","tool_call_id":"c","content":"1"}]}`,
+		`{"choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":1}}`,
+		`{"system":[{"type":"text","text":"s"}],"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"r"}]}]}]}`,
+		`{"type":"message","role":"assistant","content":[{"type":"tool_use","id":"t","name":"n","input":{"q":[1,2]}}],"stop_reason":"end_turn"}`,
+		`{"contents":[{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}}]}],"systemInstruction":{"parts":[{"text":"x"}]}}`,
+		`{"candidates":[{"content":{"parts":[{"text":"a","thought":true}]},"finishReason":"STOP"}]}`,
+		`{"input":[{"type":"function_call","call_id":"1","name":"f","arguments":"{}"},"text",3],"instructions":"i"}`,
+		`{"output":[{"type":"reasoning","summary":[{"text":"s"}]}],"status":"incomplete"}`,
+		`{"index":1,"finish_reason":"length","message":{"content":[{"type":"text","text":"t"}],"tool_calls":[{"function":{}}]}}`,
+		`[{"role":"user","parts":[{"type":"text","content":"otel"}]}]`,
+		`[{"type":"text","text":"parts only"}]`,
+		`{"data":[{"embedding":[0.1]}]}`,
+		`"just a string"`, `not json {`, `[`, `null`, `{"messages":null,"prompt":[1,{"a":null}]}`, "",
+	} {
+		f.Add(s, "0.content", "application/json", uint8(0))
+		f.Add(s, "1.message.content", "", uint8(2))
+		f.Add(s, "0.tool_calls.0.arguments", "text/plain", uint8(1))
+		f.Add(s, "", "", uint8(3))
+		f.Add(s, "", "", uint8(4))
+		f.Add(s, "", "", uint8(5))
+		f.Add(s, "", "", uint8(6))
+	}
+	f.Add("x", "0.message.contents.1.message_content.image.image.url", "", uint8(2))
+	f.Add("x", "2.message.tool_calls.0.tool_call.function.arguments", "", uint8(2))
+	f.Add("x", "99999999999.content", "", uint8(1))
+
+	cfg := defaultCfg()
+	cfg.Normalize.MaxContentBytes = 2048
+	p := newTestProcessor(f, cfg, processortestSettings())
+	second := *cfg
+	second.Tenant.TrustResourceAttributes = true
+	p2 := newTestProcessor(f, &second, processortestSettings())
+	f.Fuzz(func(t *testing.T, raw, suffix, mime string, which uint8) {
+		if !utf8.ValidString(raw) || !utf8.ValidString(suffix) || !utf8.ValidString(mime) {
+			return // rejected at ingest, tested elsewhere
+		}
+		td := ptrace.NewTraces()
+		rs := td.ResourceSpans().AppendEmpty()
+		span := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		span.SetName("chat fuzz")
+		span.SetTraceID(pcommon.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+		span.SetSpanID(pcommon.SpanID{1, 2, 3, 4, 5, 6, 7, 8})
+		span.SetStartTimestamp(pcommon.NewTimestampFromTime(testNow.Add(-time.Second)))
+		span.SetEndTimestamp(pcommon.NewTimestampFromTime(testNow))
+		a := span.Attributes()
+		a.PutStr("gen_ai.request.model", "gpt-4o")
+		var body any
+		if d, ok := decodeJSON(raw); ok {
+			body = d
+		} else {
+			body = raw
+		}
+		switch which % 7 {
+		case 0:
+			a.PutStr("openinference.span.kind", "LLM")
+			a.PutStr("input.value", raw)
+			a.PutStr("input.mime_type", mime)
+			a.PutStr("output.value", raw)
+		case 1:
+			a.PutStr("gen_ai.prompt."+suffix, raw)
+			a.PutStr("gen_ai.completion.0."+suffix, raw)
+			a.PutStr("gen_ai.prompt.0.role", mime)
+		case 2:
+			a.PutStr("llm.input_messages."+suffix, raw)
+			a.PutStr("llm.output_messages.0.message."+suffix, raw)
+		case 3:
+			e := span.Events().AppendEmpty()
+			e.SetName("gen_ai.choice")
+			e.Attributes().PutStr("gen_ai.event.content", raw)
+			e = span.Events().AppendEmpty()
+			e.SetName("gen_ai.user.message")
+			e.Attributes().PutStr("content", raw)
+			e = span.Events().AppendEmpty()
+			e.SetName("gen_ai.tool.message")
+			e.Attributes().PutStr("id", suffix)
+		case 4:
+			e := span.Events().AppendEmpty()
+			e.SetName("gen_ai.client.inference.operation.details")
+			e.Attributes().PutStr("gen_ai.input.messages", raw)
+			e.Attributes().PutStr("gen_ai.output.messages", raw)
+		case 5:
+			a.PutStr("gen_ai.prompt", raw)
+			a.PutStr("traceloop.entity.output", raw)
+			e := span.Events().AppendEmpty()
+			e.SetName("gen_ai.content.completion")
+			e.Attributes().PutStr("gen_ai.completion", raw)
+		case 6:
+			// Content from log records, joined.
+			evs := []contentEvent{
+				{name: "gen_ai.user.message", spec: p.mapping.events["gen_ai.user.message"], body: body, givesIn: true},
+				{name: "gen_ai.choice", spec: p.mapping.events["gen_ai.choice"], body: body, givesOut: true},
+				{name: "gen_ai.client.inference.operation.details", spec: p.mapping.events["gen_ai.client.inference.operation.details"],
+					attrs: map[string]any{"gen_ai.system_instructions": body}},
+			}
+			p.applyJoined(context.Background(), rs.Resource(), span, evs)
+		}
+		out, err := p.processTraces(withAuth(acmeAuth), td)
+		if err != nil {
+			t.Fatalf("processTraces: %v", err)
+		}
+		s := out.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+		issues := map[string]bool{}
+		if v, ok := s.Attributes().Get(attrNormalizeIssues); ok {
+			for _, e := range v.Slice().All() {
+				issues[e.Str()] = true
+			}
+		}
+		for _, key := range []string{llmcall.AttrInputMessages, llmcall.AttrOutputMessages, llmcall.AttrSystemInstructions} {
+			v, ok := s.Attributes().Get(key)
+			if !ok {
+				continue
+			}
+			if v.Type() != pcommon.ValueTypeStr {
+				t.Fatalf("%s is a %s", key, v.Type())
+			}
+			if len(v.Str()) > cfg.Normalize.MaxContentBytes {
+				t.Fatalf("%s longer than the cap: %d", key, len(v.Str()))
+			}
+			if !json.Valid([]byte(v.Str())) && !issues["invalid_json:"+key] {
+				t.Fatalf("%s is not JSON and not reported: %q", key, v.Str())
+			}
+		}
+		if _, err := llmcall.FromSpan(out.ResourceSpans().At(0).Resource(), s); err != nil {
+			t.Fatalf("FromSpan: %v", err)
+		}
+		again := ptrace.NewTraces()
+		out.CopyTo(again)
+		again, err = p2.processTraces(withAuth(acmeAuth), again)
+		if err != nil {
+			t.Fatalf("second pass: %v", err)
+		}
+		if err := ptracetest.CompareTraces(out, again); err != nil {
+			t.Fatalf("second pass changed the span: %v\nfirst:  %v\nsecond: %v", err,
+				s.Attributes().AsRaw(), again.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().AsRaw())
+		}
+	})
+}
+
+// FuzzTruncateJSON checks that truncated JSON stays JSON within the cap.
+func FuzzTruncateJSON(f *testing.F) {
+	f.Add(`[{"role":"user","parts":[{"type":"text","content":"hello world, this is long"}]}]`, uint16(40))
+	f.Add(`{"a":"\u00e9\u00e9\u00e9\u00e9\"\"\"\n\n\n","b":[1,2,3,"xxxxxxxxxxxxxxxxxxxxxx"]}`, uint16(20))
+	f.Add(`[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]`, uint16(10))
+	f.Add(`"€€€€€€€€€€€€€€€€€€€€"`, uint16(9))
+	f.Fuzz(func(t *testing.T, s string, limit uint16) {
+		max := 8 + int(limit)%2048
+		out := truncateJSON(s, max)
+		if len(out) > max {
+			t.Fatalf("len %d > %d", len(out), max)
+		}
+		if json.Valid([]byte(s)) && !json.Valid([]byte(out)) {
+			t.Fatalf("invalid result %q from %q", out, s)
+		}
+		if len(s) <= max && out != s {
+			t.Fatalf("changed a value within the cap")
+		}
+		if !utf8.ValidString(out) && utf8.ValidString(s) {
+			t.Fatalf("split a rune: %q", out)
 		}
 	})
 }

@@ -28,13 +28,59 @@ type mappingFile struct {
 	Fields              map[string]*fieldSpec        `yaml:"fields"`
 	Values              map[string]map[string]string `yaml:"values"`
 	OperationInference  []inferenceRule              `yaml:"operation_inference"`
+	ProviderInference   []providerRule               `yaml:"provider_inference"`
+	Content             contentSpec                  `yaml:"content"`
+	ContentEvents       map[string]*contentEventSpec `yaml:"content_events"`
+	JoinOperations      []string                     `yaml:"join_operations"`
+	JoinedConventions   []string                     `yaml:"joined_convention_replaces"`
 	PricedOperations    []string                     `yaml:"priced_operations"`
 	FinishReasonOnError *string                      `yaml:"finish_reason_on_error"`
+	ErrorTypeOnError    *string                      `yaml:"error_type_on_error"`
 }
 
 type conventionRule struct {
-	Name  string   `yaml:"name"`
-	AnyOf []string `yaml:"any_of"`
+	Name      string            `yaml:"name"`
+	AnyOf     []string          `yaml:"any_of"`
+	AnyPrefix []string          `yaml:"any_prefix"`
+	AnyEvent  []string          `yaml:"any_event"`
+	Equals    map[string]string `yaml:"equals"`
+}
+
+func (r conventionRule) empty() bool {
+	return len(r.AnyOf) == 0 && len(r.AnyPrefix) == 0 && len(r.AnyEvent) == 0 && len(r.Equals) == 0
+}
+
+type providerRule struct {
+	ServerAddressSuffix string `yaml:"server_address_suffix"`
+	Provider            string `yaml:"provider"`
+}
+
+// contentSpec lists, per direction, where message content may be found.
+type contentSpec struct {
+	Input  []contentRule `yaml:"input"`
+	Output []contentRule `yaml:"output"`
+}
+
+// contentRule is one place content may be found (see mapping.yaml).
+type contentRule struct {
+	Format            string `yaml:"format"`
+	Attribute         string `yaml:"attribute"`
+	MimeTypeAttribute string `yaml:"mime_type_attribute"`
+	Prefix            string `yaml:"prefix"`
+	Suffix            string `yaml:"suffix"`
+	Event             string `yaml:"event"`
+	Role              string `yaml:"role"`
+
+	format contentFormat
+}
+
+// contentEventSpec describes an event that carries content.
+type contentEventSpec struct {
+	Kind       string `yaml:"kind"`
+	Role       string `yaml:"role"`
+	Convention string `yaml:"convention"`
+
+	kind eventKind
 }
 
 type inferenceRule struct {
@@ -51,6 +97,7 @@ type fieldSpec struct {
 	Values          string   `yaml:"values"`
 	LowerCase       bool     `yaml:"lower_case"`
 	KeepSources     bool     `yaml:"keep_sources"`
+	Keep            []string `yaml:"keep"`
 	Min             *float64 `yaml:"min"`
 	Max             *float64 `yaml:"max"`
 }
@@ -87,6 +134,7 @@ const (
 	fieldTotalTokens   = "total_tokens"
 	fieldCacheRead     = "cache_read_tokens"
 	fieldCacheWrite    = "cache_write_tokens"
+	fieldReasoning     = "reasoning_tokens"
 	fieldFinishReasons = "finish_reasons"
 	fieldClientCost    = "client_cost"
 	fieldEndpoint      = "endpoint"
@@ -105,6 +153,7 @@ var requiredFields = map[string]struct {
 	fieldTotalTokens:   {typeTokens, llmcall.AttrTotalTokens},
 	fieldCacheRead:     {typeTokens, llmcall.AttrCacheReadTokens},
 	fieldCacheWrite:    {typeTokens, llmcall.AttrCacheWriteTokens},
+	fieldReasoning:     {typeTokens, llmcall.AttrReasoningTokens},
 	fieldFinishReasons: {typeStringSlice, llmcall.AttrFinishReasons},
 	fieldClientCost:    {typeDouble, ""},
 	fieldEndpoint:      {typeString, llmcall.AttrEndpoint},
@@ -117,24 +166,95 @@ var reservedKeys = map[string]struct{}{
 	llmcall.AttrCostSource: {}, llmcall.AttrUnpriced: {}, attrPriceTableVersion: {},
 	llmcall.AttrSourceConvention: {}, attrNormalizeIssues: {},
 	llmcall.AttrOrgID: {}, llmcall.AttrProjectID: {},
+	attrContentTruncated: {}, attrContentSource: {},
+}
+
+// contentFormat is how a content rule reads its source.
+type contentFormat int
+
+const (
+	formatDetailsEvent contentFormat = iota + 1
+	formatMessageEvents
+	formatIndexedMessages
+	formatOpenInferenceMessages
+	formatIndexedText
+	formatTextEvent
+	formatText
+	formatRawJSON
+)
+
+var contentFormats = map[string]contentFormat{
+	"details_event":          formatDetailsEvent,
+	"message_events":         formatMessageEvents,
+	"indexed_messages":       formatIndexedMessages,
+	"openinference_messages": formatOpenInferenceMessages,
+	"indexed_text":           formatIndexedText,
+	"text_event":             formatTextEvent,
+	"text":                   formatText,
+	"raw_json":               formatRawJSON,
+}
+
+// eventKind is what a content event carries.
+type eventKind int
+
+const (
+	eventMessage eventKind = iota + 1 // one input message, role from the table
+	eventChoice                       // one output message
+	eventDetails                      // gen_ai.{input,output}.messages, system_instructions attributes
+)
+
+var eventKinds = map[string]eventKind{"message": eventMessage, "choice": eventChoice, "details": eventDetails}
+
+// keyInfo is what the scan of a span's attributes needs to know about one
+// key, found with a single map lookup.
+type keyInfo struct {
+	slot    int // index into the flat source array; -1: not a field source
+	conv    int // lowest convention rule naming the key in any_of; -1: none
+	equals  []valueMarker
+	content bool // a content rule reads the key
+}
+
+type valueMarker struct {
+	value string
+	conv  int
+}
+
+type prefixMarker struct {
+	prefix  string
+	conv    int // -1: not a convention marker
+	content bool
 }
 
 // compiledMapping is a validated mapping ready for use on spans. It is
 // read-only after compile and shared by concurrent calls.
 type compiledMapping struct {
-	version           string
-	prefixes          []string
-	fields            []*compiledField
-	byName            map[string]*compiledField
-	pos               map[string]int // field name -> index into fields
-	sourceIndex       map[string]int // source key -> index into the flat source array
-	nSources          int
+	version  string
+	prefixes []string
+	// prefixesByByte: genai_prefixes by their first byte.
+	prefixesByByte [256][]string
+	fields         []*compiledField
+	byName         map[string]*compiledField
+	pos            map[string]int // field name -> index into fields
+	sourceIndex    map[string]int // source key -> index into the flat source array
+	nSources       int
+	keys           map[string]keyInfo
+	// prefix markers (conventions, content) by the first byte of the key.
+	keyPrefixes       [256][]prefixMarker
 	conventions       []conventionRule
-	conventionIndex   map[string]int // marker key -> lowest rule index
+	conventionEvents  map[string]int // span event name -> lowest rule index
 	defaultConvention string
 	inference         []inferenceRule
+	providerRules     []providerRule
 	priced            map[string]struct{}
+	joinOps           map[string]struct{}
+	joinedReplaces    []string
 	finishOnError     string
+	errorTypeOnError  string
+
+	inputRules, outputRules []contentRule
+	events                  map[string]*contentEventSpec
+	contentEvents           map[string]struct{} // span event names content rules read
+	roles                   map[string]string
 }
 
 type compiledField struct {
@@ -142,13 +262,23 @@ type compiledField struct {
 	target          string
 	typ             fieldType
 	sources         []string
+	slots           []int // flat source index of each source
 	resourceSources []string
-	base            int // index of sources[0] in the flat source array
 	values          map[string]string
 	lowerCase       bool
 	keepSources     bool
+	keep            map[string]struct{}
 	hasMin, hasMax  bool
 	min, max        float64
+}
+
+// keeps reports whether source key src stays after its value moved.
+func (f *compiledField) keeps(src string) bool {
+	if f.keepSources {
+		return true
+	}
+	_, ok := f.keep[src]
+	return ok
 }
 
 func decodeMapping(data []byte) (*mappingFile, error) {
@@ -233,11 +363,42 @@ func mergeMapping(base, over *mappingFile) *mappingFile {
 	if len(over.OperationInference) > 0 {
 		out.OperationInference = append(slices.Clone(over.OperationInference), base.OperationInference...)
 	}
+	if len(over.ProviderInference) > 0 {
+		out.ProviderInference = append(slices.Clone(over.ProviderInference), base.ProviderInference...)
+	}
+	if len(over.Content.Input) > 0 {
+		out.Content.Input = append(slices.Clone(over.Content.Input), base.Content.Input...)
+	}
+	if len(over.Content.Output) > 0 {
+		out.Content.Output = append(slices.Clone(over.Content.Output), base.Content.Output...)
+	}
+	if len(over.ContentEvents) > 0 {
+		out.ContentEvents = make(map[string]*contentEventSpec, len(base.ContentEvents)+len(over.ContentEvents))
+		for k, v := range base.ContentEvents {
+			out.ContentEvents[k] = v
+		}
+		for k, v := range over.ContentEvents {
+			if v == nil {
+				delete(out.ContentEvents, k)
+				continue
+			}
+			out.ContentEvents[k] = v
+		}
+	}
+	if over.JoinOperations != nil {
+		out.JoinOperations = over.JoinOperations
+	}
+	if over.JoinedConventions != nil {
+		out.JoinedConventions = over.JoinedConventions
+	}
 	if over.PricedOperations != nil {
 		out.PricedOperations = over.PricedOperations
 	}
 	if over.FinishReasonOnError != nil {
 		out.FinishReasonOnError = over.FinishReasonOnError
+	}
+	if over.ErrorTypeOnError != nil {
+		out.ErrorTypeOnError = over.ErrorTypeOnError
 	}
 	return &out
 }
@@ -250,10 +411,22 @@ func compileMapping(m *mappingFile) (*compiledMapping, error) {
 		byName:            make(map[string]*compiledField, len(m.Fields)),
 		pos:               make(map[string]int, len(m.Fields)),
 		sourceIndex:       map[string]int{},
-		conventionIndex:   map[string]int{},
+		keys:              map[string]keyInfo{},
+		conventionEvents:  map[string]int{},
 		defaultConvention: m.DefaultConvention,
 		inference:         m.OperationInference,
 		priced:            make(map[string]struct{}, len(m.PricedOperations)),
+		joinOps:           make(map[string]struct{}, len(m.JoinOperations)),
+		events:            map[string]*contentEventSpec{},
+		contentEvents:     map[string]struct{}{},
+		roles:             m.Values["role"],
+	}
+	// info returns the keyInfo of key, creating it.
+	info := func(key string) keyInfo {
+		if ki, ok := cm.keys[key]; ok {
+			return ki
+		}
+		return keyInfo{slot: -1, conv: -1}
 	}
 	if cm.version == "" {
 		errs = append(errs, errors.New("version must be set"))
@@ -264,26 +437,55 @@ func compileMapping(m *mappingFile) (*compiledMapping, error) {
 	for _, p := range cm.prefixes {
 		if p == "" {
 			errs = append(errs, errors.New("genai_prefixes must not contain an empty prefix"))
+			continue
 		}
+		cm.prefixesByByte[p[0]] = append(cm.prefixesByByte[p[0]], p)
 	}
 	if m.FinishReasonOnError != nil {
 		cm.finishOnError = *m.FinishReasonOnError
 	}
+	if m.ErrorTypeOnError != nil {
+		cm.errorTypeOnError = *m.ErrorTypeOnError
+	}
 	for _, op := range m.PricedOperations {
 		cm.priced[op] = struct{}{}
 	}
+	for _, op := range m.JoinOperations {
+		cm.joinOps[op] = struct{}{}
+	}
+	cm.joinedReplaces = m.JoinedConventions
 	if cm.defaultConvention == "" {
 		errs = append(errs, errors.New("default_convention must be set"))
 	}
 	for i, r := range m.Conventions {
-		if r.Name == "" || len(r.AnyOf) == 0 {
-			errs = append(errs, fmt.Errorf("conventions[%d]: name and any_of must be set", i))
+		if r.Name == "" || r.empty() {
+			errs = append(errs, fmt.Errorf("conventions[%d]: name and any_of, any_prefix, any_event or equals must be set", i))
 			continue
 		}
+		ci := len(cm.conventions)
 		cm.conventions = append(cm.conventions, r)
 		for _, k := range r.AnyOf {
-			if _, ok := cm.conventionIndex[k]; !ok {
-				cm.conventionIndex[k] = len(cm.conventions) - 1
+			ki := info(k)
+			if ki.conv < 0 {
+				ki.conv = ci
+			}
+			cm.keys[k] = ki
+		}
+		for k, v := range r.Equals {
+			ki := info(k)
+			ki.equals = append(ki.equals, valueMarker{value: v, conv: ci})
+			cm.keys[k] = ki
+		}
+		for _, p := range r.AnyPrefix {
+			if p == "" {
+				errs = append(errs, fmt.Errorf("conventions[%d]: empty prefix", i))
+				continue
+			}
+			cm.keyPrefixes[p[0]] = append(cm.keyPrefixes[p[0]], prefixMarker{prefix: p, conv: ci})
+		}
+		for _, e := range r.AnyEvent {
+			if _, ok := cm.conventionEvents[e]; !ok {
+				cm.conventionEvents[e] = ci
 			}
 		}
 	}
@@ -291,6 +493,15 @@ func compileMapping(m *mappingFile) (*compiledMapping, error) {
 		if r.Operation == "" || (r.SpanNamePrefix == "") == (len(r.AnyOf) == 0) {
 			errs = append(errs, fmt.Errorf("operation_inference[%d]: operation and exactly one of span_name_prefix, any_of must be set", i))
 		}
+	}
+	for i, r := range m.ProviderInference {
+		if r.Provider == "" || r.ServerAddressSuffix == "" {
+			errs = append(errs, fmt.Errorf("provider_inference[%d]: server_address_suffix and provider must be set", i))
+			continue
+		}
+		cm.providerRules = append(cm.providerRules, providerRule{
+			ServerAddressSuffix: strings.ToLower(r.ServerAddressSuffix), Provider: r.Provider,
+		})
 	}
 
 	names := make([]string, 0, len(m.Fields))
@@ -321,9 +532,7 @@ func compileMapping(m *mappingFile) (*compiledMapping, error) {
 			name:            name,
 			target:          spec.Target,
 			typ:             typ,
-			sources:         spec.Sources,
 			resourceSources: spec.ResourceSources,
-			base:            cm.nSources,
 			lowerCase:       spec.LowerCase,
 			keepSources:     spec.KeepSources,
 		}
@@ -363,12 +572,33 @@ func compileMapping(m *mappingFile) (*compiledMapping, error) {
 			if _, ok := reservedKeys[src]; ok {
 				errs = append(errs, fmt.Errorf("fields.%s: source %q is owned by the processor", name, src))
 			}
-			if _, dup := cm.sourceIndex[src]; dup {
+			if slices.Contains(f.sources, src) {
 				errs = append(errs, fmt.Errorf("fields.%s: source %q is listed twice", name, src))
 				continue
 			}
-			cm.sourceIndex[src] = cm.nSources
-			cm.nSources++
+			// A key may feed several fields (llm.model_name is both the
+			// request and the response model); it has one slot.
+			slot, ok := cm.sourceIndex[src]
+			if !ok {
+				slot = cm.nSources
+				cm.sourceIndex[src] = slot
+				cm.nSources++
+				ki := info(src)
+				ki.slot = slot
+				cm.keys[src] = ki
+			}
+			f.sources = append(f.sources, src)
+			f.slots = append(f.slots, slot)
+		}
+		for _, k := range spec.Keep {
+			if !slices.Contains(spec.Sources, k) {
+				errs = append(errs, fmt.Errorf("fields.%s: keep lists %q, which is not a source", name, k))
+				continue
+			}
+			if f.keep == nil {
+				f.keep = map[string]struct{}{}
+			}
+			f.keep[k] = struct{}{}
 		}
 		cm.pos[name] = len(cm.fields)
 		cm.fields = append(cm.fields, f)
@@ -402,8 +632,118 @@ func compileMapping(m *mappingFile) (*compiledMapping, error) {
 			errs = append(errs, fmt.Errorf("fields.%s: target must be %q (the canonical key)", name, want.target))
 		}
 	}
+	errs = append(errs, cm.compileContent(m, targets, info)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return cm, nil
+}
+
+// compileContent checks the content rules and events and indexes the keys,
+// prefixes and event names they read.
+func (cm *compiledMapping) compileContent(m *mappingFile, targets map[string]string, info func(string) keyInfo) []error {
+	var errs []error
+	evNames := make([]string, 0, len(m.ContentEvents))
+	for name := range m.ContentEvents {
+		evNames = append(evNames, name)
+	}
+	sort.Strings(evNames)
+	for _, name := range evNames {
+		spec := m.ContentEvents[name]
+		if spec == nil {
+			continue
+		}
+		kind, ok := eventKinds[spec.Kind]
+		switch {
+		case name == "":
+			errs = append(errs, errors.New("content_events: empty event name"))
+			continue
+		case !ok:
+			errs = append(errs, fmt.Errorf("content_events.%s: unknown kind %q (message, choice, details)", name, spec.Kind))
+			continue
+		case kind == eventMessage && spec.Role == "":
+			errs = append(errs, fmt.Errorf("content_events.%s: a message event needs a role", name))
+			continue
+		}
+		c := *spec
+		c.kind = kind
+		cm.events[name] = &c
+	}
+	addKey := func(where, key string) {
+		if _, ok := reservedKeys[key]; ok {
+			errs = append(errs, fmt.Errorf("%s: %q is owned by the processor", where, key))
+			return
+		}
+		if owner, ok := targets[key]; ok {
+			errs = append(errs, fmt.Errorf("%s: %q is the target of fields.%s", where, key, owner))
+			return
+		}
+		ki := info(key)
+		ki.content = true
+		cm.keys[key] = ki
+	}
+	addPrefix := func(p string) {
+		for _, pm := range cm.keyPrefixes[p[0]] {
+			if pm.prefix == p && pm.content {
+				return
+			}
+		}
+		cm.keyPrefixes[p[0]] = append(cm.keyPrefixes[p[0]], prefixMarker{prefix: p, conv: -1, content: true})
+	}
+	for _, dir := range []struct {
+		name  string
+		rules []contentRule
+		out   *[]contentRule
+	}{{"content.input", m.Content.Input, &cm.inputRules}, {"content.output", m.Content.Output, &cm.outputRules}} {
+		for i, r := range dir.rules {
+			where := fmt.Sprintf("%s[%d]", dir.name, i)
+			format, ok := contentFormats[r.Format]
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: unknown format %q", where, r.Format))
+				continue
+			}
+			r.format = format
+			need := func(field, v string) bool {
+				if v == "" {
+					errs = append(errs, fmt.Errorf("%s: format %s needs %s", where, r.Format, field))
+					return false
+				}
+				return true
+			}
+			switch format {
+			case formatDetailsEvent:
+				if need("event", r.Event) {
+					if ev := cm.events[r.Event]; ev == nil || ev.kind != eventDetails {
+						errs = append(errs, fmt.Errorf("%s: event %q is not a details event in content_events", where, r.Event))
+						continue
+					}
+					cm.contentEvents[r.Event] = struct{}{}
+				}
+			case formatMessageEvents:
+				for name, ev := range cm.events {
+					if ev.kind == eventMessage || ev.kind == eventChoice {
+						cm.contentEvents[name] = struct{}{}
+					}
+				}
+			case formatIndexedMessages, formatOpenInferenceMessages:
+				if need("prefix", r.Prefix) {
+					addPrefix(r.Prefix)
+				}
+			case formatIndexedText:
+				if need("prefix", r.Prefix) && need("suffix", r.Suffix) && need("role", r.Role) {
+					addPrefix(r.Prefix)
+				}
+			case formatTextEvent:
+				if need("event", r.Event) && need("attribute", r.Attribute) && need("role", r.Role) {
+					cm.contentEvents[r.Event] = struct{}{}
+				}
+			case formatText, formatRawJSON:
+				if need("attribute", r.Attribute) && need("role", r.Role) {
+					addKey(where, r.Attribute)
+				}
+			}
+			*dir.out = append(*dir.out, r)
+		}
+	}
+	return errs
 }

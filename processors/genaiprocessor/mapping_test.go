@@ -16,7 +16,7 @@ import (
 func TestEmbeddedMappingCompiles(t *testing.T) {
 	m, err := loadMapping("")
 	require.NoError(t, err)
-	assert.Equal(t, "1", m.version)
+	assert.Equal(t, "2", m.version)
 	for name, want := range requiredFields {
 		f := m.byName[name]
 		require.NotNil(t, f, name)
@@ -50,7 +50,7 @@ func writeTemp(t *testing.T, content string) string {
 func TestMappingMerge(t *testing.T) {
 	m, err := loadMapping(filepath.Join("testdata", "mapping_override.yaml"))
 	require.NoError(t, err)
-	assert.Equal(t, "1+acme-1", m.version)
+	assert.Equal(t, "2+acme-1", m.version)
 	assert.NotContains(t, m.byName, "http_status")
 	require.Contains(t, m.byName, "user_id")
 	assert.Equal(t, []string{"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"},
@@ -74,7 +74,31 @@ genai_prefixes: ["llm."]
 	assert.Equal(t, "rerank", m.inference[0].Operation)
 	assert.Equal(t, map[string]struct{}{"chat": {}}, m.priced)
 	assert.Empty(t, m.finishOnError)
-	assert.Equal(t, []string{"gen_ai.", "llm."}, m.prefixes)
+	assert.Equal(t, "gen_ai.", m.prefixes[0])
+	assert.Equal(t, "llm.", m.prefixes[len(m.prefixes)-1])
+
+	// Content rules and events are data too.
+	m, err = loadMapping(writeTemp(t, `
+content:
+  input:
+    - {format: text, attribute: app.prompt, role: user}
+content_events:
+  app.llm.answer: {kind: choice}
+  gen_ai.tool.message: null
+join_operations: [chat]
+error_type_on_error: ""
+provider_inference:
+  - {server_address_suffix: llm.internal, provider: acme}
+`))
+	require.NoError(t, err)
+	assert.Equal(t, "app.prompt", m.inputRules[0].Attribute)
+	assert.Equal(t, eventChoice, m.events["app.llm.answer"].kind)
+	assert.NotContains(t, m.events, "gen_ai.tool.message")
+	assert.Contains(t, m.contentEvents, "app.llm.answer", "message_events reads the new event")
+	assert.Equal(t, map[string]struct{}{"chat": {}}, m.joinOps)
+	assert.Empty(t, m.errorTypeOnError)
+	assert.Equal(t, "acme", m.providerRules[0].Provider)
+	assert.True(t, m.keys["app.prompt"].content)
 }
 
 func TestMappingErrors(t *testing.T) {
@@ -87,7 +111,15 @@ func TestMappingErrors(t *testing.T) {
 		{"change a type", "fields: {request_model: {target: gen_ai.request.model, type: int, sources: [gen_ai.request.model]}}", "fields.request_model: type cannot be changed"},
 		{"unknown type", "fields: {x: {target: x, type: float, sources: [y]}}", `unknown type "float"`},
 		{"no sources", "fields: {x: {target: x, type: string}}", "target and sources must be set"},
-		{"duplicate source", "fields: {x: {target: x, type: string, sources: [gen_ai.system]}}", `source "gen_ai.system" is listed twice`},
+		{"duplicate source", "fields: {x: {target: x, type: string, sources: [y, z, y]}}", `source "y" is listed twice`},
+		{"keep of a non-source", "fields: {x: {target: x, type: string, sources: [y], keep: [z]}}", `keep lists "z", which is not a source`},
+		{"unknown content format", "content: {input: [{format: magic}]}", `content.input[0]: unknown format "magic"`},
+		{"content rule without prefix", "content: {output: [{format: indexed_messages}]}", "content.output[0]: format indexed_messages needs prefix"},
+		{"content rule reads a target", "content: {input: [{format: text, attribute: gen_ai.request.model, role: user}]}", "is the target of fields.request_model"},
+		{"details event not in the table", "content: {input: [{format: details_event, event: x.y}]}", `event "x.y" is not a details event`},
+		{"bad content event", "content_events: {x.y: {kind: message}}", "content_events.x.y: a message event needs a role"},
+		{"unknown event kind", "content_events: {x.y: {kind: blob}}", `content_events.x.y: unknown kind "blob"`},
+		{"bad provider rule", "provider_inference: [{provider: x}]", "provider_inference[0]: server_address_suffix and provider must be set"},
 		{"duplicate target", "fields: {x: {target: gen_ai.request.model, type: string, sources: [y]}}", "is also the target of"},
 		{"source is another target", "fields: {x: {target: x, type: string, sources: [gen_ai.request.model]}}", "is the target of fields.request_model"},
 		{"reserved target", "fields: {x: {target: observatory.cost.total_usd, type: double, sources: [y]}}", "owned by the processor"},
@@ -96,7 +128,7 @@ func TestMappingErrors(t *testing.T) {
 		{"min on a string", "fields: {x: {target: x, type: string, min: 1, sources: [y]}}", "min/max apply only"},
 		{"min above max", "fields: {x: {target: x, type: int, min: 5, max: 1, sources: [y]}}", "invalid min/max"},
 		{"bad inference rule", "operation_inference: [{operation: chat}]", "exactly one of span_name_prefix, any_of"},
-		{"bad convention rule", "conventions: [{name: x}]", "name and any_of must be set"},
+		{"bad convention rule", "conventions: [{name: x}]", "name and any_of, any_prefix, any_event or equals must be set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +157,9 @@ func TestMetadataInSync(t *testing.T) {
 		metadata.MetricObservatoryGenaiSpans,
 		metadata.MetricObservatoryGenaiNormalizeIssues,
 		metadata.MetricObservatoryGenaiUnpriced,
+		metadata.MetricObservatoryGenaiContentJoinSpans,
+		metadata.MetricObservatoryGenaiContentJoinRecords,
+		metadata.MetricObservatoryGenaiContentLate,
 	}, names)
 	assert.Equal(t, []any{"traces", "logs"}, cm.Get("status::stability::alpha"))
 }

@@ -21,6 +21,12 @@ const (
 	// attrPriceTableVersion is the version of the price table a
 	// price_table cost came from.
 	attrPriceTableVersion = "observatory.cost.price_table_version"
+	// attrContentTruncated is true when a content attribute was longer
+	// than normalize.max_content_bytes and was cut (bool).
+	attrContentTruncated = "observatory.content.truncated"
+	// attrContentSource is "log_records" when the span's content was joined
+	// from log records.
+	attrContentSource = "observatory.content.source"
 )
 
 // maxIssuesPerSpan bounds observatory.normalize.issues.
@@ -47,9 +53,19 @@ type spanWork struct {
 	has    []bool
 	res    []resolved // by field index
 	remove []string
-	issues []string
-	stats  *batchStats
-	buf    []byte
+	// keepKeys are aliases that disagreed with the value used: never removed.
+	keepKeys []string
+	issues   []string
+	stats    *batchStats
+	buf      []byte
+	// derivedFinish are the finish reasons of output messages converted
+	// from another shape.
+	derivedFinish []string
+	// rawTrunc are content values kept as sent (not JSON) and cut.
+	rawTrunc  []kv
+	truncated bool
+	// errorType is written as error.type when not empty.
+	errorType string
 }
 
 func (p *genaiProcessor) newWork(stats *batchStats) *spanWork {
@@ -62,10 +78,62 @@ func (p *genaiProcessor) newWork(stats *batchStats) *spanWork {
 }
 
 func (w *spanWork) issue(r issueReason, key string) {
-	w.stats.issues[r]++
+	if w.stats != nil {
+		w.stats.issues[r]++
+	}
 	if len(w.issues) < maxIssuesPerSpan {
 		w.issues = append(w.issues, r.String()+":"+key)
 	}
+}
+
+// scan reads a span's attributes once: whether it is a GenAI span, the
+// values of mapped sources, the convention markers and whether content in
+// another shape is present.
+func (p *genaiProcessor) scan(span ptrace.Span, attrs pcommon.Map, w *spanWork) (isGenAI bool, conv int, hasContent bool) {
+	m := p.mapping
+	clear(w.has)
+	conv = -1
+	for k, v := range attrs.All() {
+		if !isGenAI && k != "" && hasAnyPrefix(k, m.prefixesByByte[k[0]]) {
+			isGenAI = true
+		}
+		if ki, ok := m.keys[k]; ok {
+			if ki.slot >= 0 {
+				w.vals[ki.slot], w.has[ki.slot] = v, true
+			}
+			if ki.conv >= 0 && (conv < 0 || ki.conv < conv) {
+				conv = ki.conv
+			}
+			for _, eq := range ki.equals {
+				if (conv < 0 || eq.conv < conv) && v.Type() == pcommon.ValueTypeStr && v.Str() == eq.value {
+					conv = eq.conv
+				}
+			}
+			hasContent = hasContent || ki.content
+		}
+		if k != "" {
+			for _, pm := range m.keyPrefixes[k[0]] {
+				if strings.HasPrefix(k, pm.prefix) {
+					if pm.conv >= 0 && (conv < 0 || pm.conv < conv) {
+						conv = pm.conv
+					}
+					hasContent = hasContent || pm.content
+				}
+			}
+		}
+	}
+	if events := span.Events(); events.Len() > 0 {
+		for i := 0; i < events.Len(); i++ {
+			name := events.At(i).Name()
+			if ci, ok := m.conventionEvents[name]; ok && (conv < 0 || ci < conv) {
+				conv = ci
+			}
+			if _, ok := m.contentEvents[name]; ok {
+				hasContent, isGenAI = true, true
+			}
+		}
+	}
+	return isGenAI, conv, hasContent
 }
 
 // normalizeSpan rewrites a GenAI span into the canonical shape and reports
@@ -76,26 +144,26 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 
 	// Scan once: GenAI or not, which mapped sources are present, which
 	// convention markers.
-	clear(w.has)
-	isGenAI := false
-	conv := -1
-	for k, v := range attrs.All() {
-		if !isGenAI && hasAnyPrefix(k, m.prefixes) {
-			isGenAI = true
-		}
-		if idx, ok := m.sourceIndex[k]; ok {
-			w.vals[idx], w.has[idx] = v, true
-		}
-		if ci, ok := m.conventionIndex[k]; ok && (conv < 0 || ci < conv) {
-			conv = ci
-		}
-	}
+	isGenAI, conv, hasContent := p.scan(span, attrs, w)
 	if !isGenAI {
 		return false
 	}
 	w.remove = w.remove[:0]
+	w.keepKeys = w.keepKeys[:0]
 	w.issues = w.issues[:0]
+	w.derivedFinish = nil
+	w.rawTrunc = w.rawTrunc[:0]
+	w.truncated = false
+	w.errorType = ""
 	keepAll := p.cfg.Normalize.KeepOriginalAttributes
+	maxContent := p.cfg.Normalize.MaxContentBytes
+
+	// Content in other conventions' shapes becomes the canonical content
+	// attributes first; the convention is the one recognised before.
+	if hasContent {
+		p.extractContent(span, attrs, w)
+		p.scan(span, attrs, w)
+	}
 
 	// Resolve every field from its sources, in priority order. Nothing is
 	// mutated until all values have been read.
@@ -104,7 +172,7 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 		*r = resolved{}
 		won := false
 		for si, src := range f.sources {
-			idx := f.base + si
+			idx := f.slots[si]
 			if !w.has[idx] {
 				continue
 			}
@@ -115,9 +183,17 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 						w.issue(reason, src)
 						// A bad value under the canonical key is dropped so the
 						// canonical keys stay well-typed; content is never
-						// dropped; a bad alias is left as sent.
+						// dropped (only cut to max_content_bytes); a bad alias
+						// is left as sent.
 						if src == f.target && f.typ != typeContent {
 							w.remove = append(w.remove, src)
+						}
+						if src == f.target && f.typ == typeContent && maxContent > 0 {
+							if v := w.vals[idx]; v.Type() == pcommon.ValueTypeStr && len(v.Str()) > maxContent {
+								w.rawTrunc = append(w.rawTrunc, kv{src, cutUTF8(v.Str(), maxContent)})
+								w.truncated = true
+								w.issue(issueTruncated, src)
+							}
 						}
 					}
 					continue
@@ -125,14 +201,14 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 				*r, won = cv, true
 				if src != f.target {
 					r.write = true
-					if !keepAll && !f.keepSources {
+					if !keepAll && !f.keeps(src) {
 						w.remove = append(w.remove, src)
 					}
 				}
 				continue
 			}
 			// A lower-priority source of a field already resolved.
-			if src == f.target || keepAll || f.keepSources {
+			if src == f.target || keepAll || f.keeps(src) {
 				continue
 			}
 			switch {
@@ -142,6 +218,7 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 				w.remove = append(w.remove, src)
 			case ok:
 				w.issue(issueConflictingAlias, src)
+				w.keepKeys = append(w.keepKeys, src)
 			}
 		}
 		if !won {
@@ -156,6 +233,12 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 				}
 			}
 		}
+		// Content longer than the cap is cut, staying valid JSON.
+		if f.typ == typeContent && r.set && maxContent > 0 && len(r.s) > maxContent {
+			r.s, r.write = truncateJSON(r.s, maxContent), true
+			w.truncated = true
+			w.issue(issueTruncated, f.target)
+		}
 	}
 
 	p.derive(span, attrs, w)
@@ -166,7 +249,7 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 			convention = m.conventions[conv].Name
 		}
 	}
-	c := p.computeCost(w)
+	c := p.computeCost(w, span.StartTimestamp().AsTime())
 	issues := mergeIssues(attrs, w.issues)
 
 	// Write. Reserve room for the keys this may add (one allocation
@@ -174,7 +257,7 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 	attrs.EnsureCapacity(attrs.Len() + len(m.fields)/2 + 8)
 	// Cost attributes are always recomputed: client-sent ones never stay.
 	attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
-		return isCostKey(k) || slices.Contains(w.remove, k)
+		return isCostKey(k) || slices.Contains(w.remove, k) && !slices.Contains(w.keepKeys, k)
 	})
 	for fi, f := range m.fields {
 		r := &w.res[fi]
@@ -196,6 +279,15 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 			}
 		}
 	}
+	for _, e := range w.rawTrunc {
+		attrs.PutStr(e.k, e.v.(string))
+	}
+	if w.errorType != "" {
+		attrs.PutStr(llmcall.AttrErrorType, w.errorType)
+	}
+	if w.truncated {
+		attrs.PutBool(attrContentTruncated, true)
+	}
 	if convention != "" {
 		attrs.PutStr(llmcall.AttrSourceConvention, convention)
 	}
@@ -210,37 +302,86 @@ func (p *genaiProcessor) normalizeSpan(res pcommon.Resource, span ptrace.Span, w
 	return true
 }
 
-// derive fills the fields computed from others: input tokens that left out
-// cached tokens, total tokens, the finish reason of a failed call and the
-// operation when none was sent.
+// derive fills the fields computed from others: input (output) tokens that
+// left out cached (reasoning) tokens, total tokens, finish reasons from
+// converted output messages or of a failed call, the operation and the
+// provider when none was sent.
 func (p *genaiProcessor) derive(span ptrace.Span, attrs pcommon.Map, w *spanWork) {
 	m := p.mapping
 	in := &w.res[m.pos[fieldInputTokens]]
 	out := &w.res[m.pos[fieldOutputTokens]]
 	cr := &w.res[m.pos[fieldCacheRead]]
 	cw := &w.res[m.pos[fieldCacheWrite]]
+	rs := &w.res[m.pos[fieldReasoning]]
+	total := &w.res[m.pos[fieldTotalTokens]]
+	maxTokens := p.cfg.Normalize.MaxTokenCount
 
-	// Input tokens include cached tokens (OTel GenAI >= 1.40). Emitters
-	// written earlier (Anthropic's raw input_tokens) leave them out; when
-	// that is certain (input < cached), add them.
-	if in.set && (cr.set || cw.set) {
-		cached := cr.i + cw.i
-		if in.i < cached && in.i+cached <= p.cfg.Normalize.MaxTokenCount {
-			in.i += cached
-			in.write = true
-			w.issue(issueInputExcludedCache, llmcall.AttrInputTokens)
+	// Input tokens include cached tokens and output tokens include
+	// reasoning tokens (OTel GenAI >= 1.40). Emitters written earlier
+	// (Anthropic's raw input_tokens, Gemini's candidates count) leave them
+	// out. That is certain when input < cached (output < reasoning), or when
+	// the total the span sent only adds up with them added.
+	var cached, reasoning int64
+	if cr.set {
+		cached += cr.i
+	}
+	if cw.set {
+		cached += cw.i
+	}
+	if rs.set {
+		reasoning = rs.i
+	}
+	exclIn := in.set && cached > 0 && in.i < cached
+	exclOut := out.set && reasoning > 0 && out.i < reasoning
+	if total.set && in.set && out.set && !exclIn && !exclOut && total.i != in.i+out.i {
+		switch sum := in.i + out.i; {
+		case cached > 0 && total.i == sum+cached:
+			exclIn = true
+		case reasoning > 0 && total.i == sum+reasoning:
+			exclOut = true
+		case cached > 0 && reasoning > 0 && total.i == sum+cached+reasoning:
+			exclIn, exclOut = true, true
 		}
 	}
-	if total := &w.res[m.pos[fieldTotalTokens]]; !total.set && (in.set || out.set) {
+	oldSum := in.i + out.i
+	if exclIn && in.i+cached <= maxTokens {
+		in.i += cached
+		in.write = true
+		w.issue(issueInputExcludedCache, llmcall.AttrInputTokens)
+	}
+	if exclOut && out.i+reasoning <= maxTokens {
+		out.i += reasoning
+		out.write = true
+		w.issue(issueOutputExcludedReasoning, llmcall.AttrOutputTokens)
+	}
+	switch {
+	case !total.set && (in.set || out.set):
 		*total = resolved{set: true, write: true, i: in.i + out.i}
+	case total.set && total.i == oldSum && in.i+out.i != oldSum && in.i+out.i <= maxTokens:
+		// The sent total left out the same tokens.
+		total.i, total.write = in.i+out.i, true
+	case total.set && in.set && out.set && total.i < in.i+out.i:
+		w.issue(issueInconsistentTotal, m.byName[fieldTotalTokens].target)
 	}
 
 	reqModel := &w.res[m.pos[fieldRequestModel]]
 	respModel := &w.res[m.pos[fieldResponseModel]]
 	hasModel := reqModel.set || respModel.set
+	if fr := &w.res[m.pos[fieldFinishReasons]]; !fr.set && len(w.derivedFinish) > 0 {
+		*fr = resolved{set: true, write: true, ss: w.derivedFinish}
+	}
 	if fr := &w.res[m.pos[fieldFinishReasons]]; !fr.set && hasModel && m.finishOnError != "" &&
 		span.Status().Code() == ptrace.StatusCodeError {
 		*fr = resolved{set: true, write: true, ss: []string{m.finishOnError}}
+	}
+
+	if m.errorTypeOnError != "" && span.Status().Code() == ptrace.StatusCodeError {
+		if _, ok := attrs.Get(llmcall.AttrErrorType); !ok {
+			w.errorType = exceptionType(span)
+			if w.errorType == "" {
+				w.errorType = m.errorTypeOnError
+			}
+		}
 	}
 
 	if op := &w.res[m.pos[fieldOperation]]; !op.set {
@@ -251,6 +392,32 @@ func (p *genaiProcessor) derive(span ptrace.Span, attrs pcommon.Map, w *spanWork
 			}
 		}
 	}
+	if pr := &w.res[m.pos[fieldProvider]]; !pr.set && len(m.providerRules) > 0 {
+		if v, ok := attrs.Get("server.address"); ok && v.Type() == pcommon.ValueTypeStr {
+			host := strings.ToLower(v.Str())
+			for _, rule := range m.providerRules {
+				if host == rule.ServerAddressSuffix || strings.HasSuffix(host, "."+rule.ServerAddressSuffix) {
+					*pr = resolved{set: true, write: true, s: rule.Provider}
+					break
+				}
+			}
+		}
+	}
+}
+
+// exceptionType is the exception.type of the span's last exception event.
+func exceptionType(span ptrace.Span) string {
+	events := span.Events()
+	for i := events.Len() - 1; i >= 0; i-- {
+		e := events.At(i)
+		if e.Name() != "exception" {
+			continue
+		}
+		if v, ok := e.Attributes().Get("exception.type"); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+			return v.Str()
+		}
+	}
+	return ""
 }
 
 func anyKey(attrs pcommon.Map, keys []string) bool {

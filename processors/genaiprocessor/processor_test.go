@@ -92,6 +92,16 @@ func TestGoldenTraces(t *testing.T) {
 		{name: "unknown_model", ctx: withAuth(acmeAuth)},
 		{name: "client_cost", ctx: withAuth(acmeAuth)},
 		{name: "bad_values", ctx: withAuth(acmeAuth)},
+		// One file per convention, written from the published specs.
+		{name: "openinference", ctx: withAuth(acmeAuth)},
+		{name: "openllmetry", ctx: withAuth(acmeAuth)},
+		{name: "openlit", ctx: withAuth(acmeAuth)},
+		{name: "otel_events", ctx: withAuth(acmeAuth)},
+		{name: "otel_agent", ctx: withAuth(acmeAuth)},
+		{
+			name: "openinference_keep_original", input: "openinference", ctx: withAuth(acmeAuth),
+			cfg: func(c *Config) { c.Normalize.KeepOriginalAttributes = true },
+		},
 		{name: "tenant_auth", input: "tenant", ctx: withAuth(acmeAuth)},
 		{
 			name: "tenant_auth_overrides_trust", input: "tenant", ctx: withAuth(acmeAuth),

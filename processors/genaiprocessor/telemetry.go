@@ -16,26 +16,32 @@ import (
 type issueReason int
 
 const (
-	issueWrongType          issueReason = iota // not convertible to the field's type
-	issueNegativeValue                         // a token count below 0
-	issueAbsurdValue                           // a token count above normalize.max_token_count
-	issueOutOfRange                            // outside the field's min/max
-	issueNonFinite                             // NaN or ±Inf
-	issueInvalidJSON                           // content that is not valid JSON
-	issueConflictingAlias                      // an alias disagrees with the value used
-	issueInputExcludedCache                    // input tokens did not include cached tokens; they were added
+	issueWrongType               issueReason = iota // not convertible to the field's type
+	issueNegativeValue                              // a token count below 0
+	issueAbsurdValue                                // a token count above normalize.max_token_count
+	issueOutOfRange                                 // outside the field's min/max
+	issueNonFinite                                  // NaN or ±Inf
+	issueInvalidJSON                                // content that is not valid JSON
+	issueConflictingAlias                           // an alias disagrees with the value used
+	issueInputExcludedCache                         // input tokens did not include cached tokens; they were added
+	issueOutputExcludedReasoning                    // output tokens did not include reasoning tokens; they were added
+	issueInconsistentTotal                          // total tokens below input + output (kept as sent)
+	issueTruncated                                  // content longer than normalize.max_content_bytes was cut
 	numIssueReasons
 )
 
 var issueReasonNames = [numIssueReasons]string{
-	issueWrongType:          "wrong_type",
-	issueNegativeValue:      "negative_value",
-	issueAbsurdValue:        "absurd_value",
-	issueOutOfRange:         "out_of_range",
-	issueNonFinite:          "non_finite",
-	issueInvalidJSON:        "invalid_json",
-	issueConflictingAlias:   "conflicting_alias",
-	issueInputExcludedCache: "input_excluded_cache",
+	issueWrongType:               "wrong_type",
+	issueNegativeValue:           "negative_value",
+	issueAbsurdValue:             "absurd_value",
+	issueOutOfRange:              "out_of_range",
+	issueNonFinite:               "non_finite",
+	issueInvalidJSON:             "invalid_json",
+	issueConflictingAlias:        "conflicting_alias",
+	issueInputExcludedCache:      "input_excluded_cache",
+	issueOutputExcludedReasoning: "output_excluded_reasoning",
+	issueInconsistentTotal:       "inconsistent_total",
+	issueTruncated:               "truncated",
 }
 
 func (r issueReason) String() string { return issueReasonNames[r] }
@@ -63,6 +69,7 @@ type telemetry struct {
 	issueAttrs       [numIssueReasons]metric.AddOption
 	noAttrs          metric.AddOption
 	rejectionReasons map[string]metric.AddOption
+	outcomes         map[string]metric.AddOption
 }
 
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
@@ -81,6 +88,10 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 	t.rejectionReasons = map[string]metric.AddOption{
 		reasonAbsurdTimestamp: t.rejectTimestamp,
 		reasonInvalidUTF8:     t.rejectUTF8,
+	}
+	t.outcomes = map[string]metric.AddOption{}
+	for _, o := range []string{outcomeJoined, outcomeTimeout, outcomeOverflow, outcomeShutdown, recordUnmatched} {
+		t.outcomes[o] = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", o)))
 	}
 	for i := range t.issueAttrs {
 		t.issueAttrs[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", issueReasonNames[i])))
@@ -102,6 +113,34 @@ func (t *telemetry) recordBatch(ctx context.Context, s *batchStats) {
 		if n > 0 {
 			t.tb.ObservatoryGenaiNormalizeIssues.Add(ctx, n, t.issueAttrs[i])
 		}
+	}
+}
+
+// recordIssues records only the issues of s (a span normalised again after
+// a content join is not counted twice).
+func (t *telemetry) recordIssues(ctx context.Context, s *batchStats) {
+	for i, n := range s.issues {
+		if n > 0 {
+			t.tb.ObservatoryGenaiNormalizeIssues.Add(ctx, n, t.issueAttrs[i])
+		}
+	}
+}
+
+func (t *telemetry) recordJoinSpans(ctx context.Context, outcome string, n int) {
+	if n > 0 {
+		t.tb.ObservatoryGenaiContentJoinSpans.Add(ctx, int64(n), t.outcomes[outcome])
+	}
+}
+
+func (t *telemetry) recordJoinRecords(ctx context.Context, outcome string, n int) {
+	if n > 0 {
+		t.tb.ObservatoryGenaiContentJoinLogRecords.Add(ctx, int64(n), t.outcomes[outcome])
+	}
+}
+
+func (t *telemetry) recordContentLate(ctx context.Context, n int) {
+	if n > 0 {
+		t.tb.ObservatoryGenaiContentLate.Add(ctx, int64(n), t.noAttrs)
 	}
 }
 

@@ -24,7 +24,7 @@ func TestTelemetry(t *testing.T) {
 	tp, _ := newTestTraces(t, defaultCfg(), metadatatest.NewSettings(tel), sink)
 
 	td := ptrace.NewTraces()
-	for _, name := range []string{"chat_current", "plain_span", "bad_values", "legacy_aliases", "tenant"} {
+	for _, name := range []string{"chat_current", "plain_span", "bad_values", "legacy_aliases", "tenant", "unknown_model"} {
 		in, err := golden.ReadTraces(filepath.Join("testdata", "input", name+".yaml"))
 		require.NoError(t, err)
 		in.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
@@ -33,12 +33,13 @@ func TestTelemetry(t *testing.T) {
 
 	kind := func(k string) attribute.Set { return attribute.NewSet(attribute.String("kind", k)) }
 	reason := func(r string) attribute.Set { return attribute.NewSet(attribute.String("reason", r)) }
-	// chat_current 2, bad_values 1, legacy_aliases 5 GenAI spans; plain_span 1, tenant 2 plain.
+	// chat_current 2, bad_values 1, legacy_aliases 5, unknown_model 2 GenAI
+	// spans; plain_span 1, tenant 2 plain.
 	metadatatest.AssertEqualObservatoryGenaiSpans(t, tel, []metricdata.DataPoint[int64]{
-		{Value: 8, Attributes: kind("llm")},
+		{Value: 10, Attributes: kind("llm")},
 		{Value: 3, Attributes: kind("plain")},
 	}, metricdatatest.IgnoreTimestamp())
-	// grok-3 in legacy_aliases.
+	// my-org/llama-3.1-8b-support in unknown_model.
 	metadatatest.AssertEqualObservatoryGenaiUnpriced(t, tel, []metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	// bad_values (10 new issues; the one it carried is not counted again)

@@ -28,19 +28,25 @@ const (
 	MetricObservatoryGenaiSpans               = "observatory.genai.spans"
 	MetricObservatoryGenaiNormalizeIssues     = "observatory.genai.normalize_issues"
 	MetricObservatoryGenaiUnpriced            = "observatory.genai.unpriced"
+	MetricObservatoryGenaiContentJoinSpans    = "observatory.genai.content_join.spans"
+	MetricObservatoryGenaiContentJoinRecords  = "observatory.genai.content_join.log_records"
+	MetricObservatoryGenaiContentLate         = "observatory.genai.content_late"
 )
 
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                               metric.Meter
-	mu                                  sync.Mutex
-	registrations                       []metric.Registration
-	ObservatoryGenaiNormalizeIssues     metric.Int64Counter
-	ObservatoryGenaiSpans               metric.Int64Counter
-	ObservatoryGenaiUnpriced            metric.Int64Counter
-	ObservatoryIngestRejected           metric.Int64Counter
-	ObservatoryIngestRejectedLogRecords metric.Int64Counter
+	meter                                 metric.Meter
+	mu                                    sync.Mutex
+	registrations                         []metric.Registration
+	ObservatoryGenaiContentJoinLogRecords metric.Int64Counter
+	ObservatoryGenaiContentJoinSpans      metric.Int64Counter
+	ObservatoryGenaiContentLate           metric.Int64Counter
+	ObservatoryGenaiNormalizeIssues       metric.Int64Counter
+	ObservatoryGenaiSpans                 metric.Int64Counter
+	ObservatoryGenaiUnpriced              metric.Int64Counter
+	ObservatoryIngestRejected             metric.Int64Counter
+	ObservatoryIngestRejectedLogRecords   metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -72,9 +78,27 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ObservatoryGenaiContentJoinLogRecords, err = builder.meter.Int64Counter(
+		MetricObservatoryGenaiContentJoinRecords,
+		metric.WithDescription("Content log records offered to the content join, by outcome: joined (onto their span), unmatched (their span did not come within content_join.wait), overflow (no room to keep them). The records themselves always go on down the logs pipeline. [Development]"),
+		metric.WithUnit("{log_record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ObservatoryGenaiContentJoinSpans, err = builder.meter.Int64Counter(
+		MetricObservatoryGenaiContentJoinSpans,
+		metric.WithDescription("Spans that went through the content join (LLM spans held for content from log records), by outcome: joined (content joined), timeout (forwarded at content_join.wait without all content), overflow (no room, forwarded at once), shutdown (forwarded at shutdown). [Development]"),
+		metric.WithUnit("{span}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ObservatoryGenaiContentLate, err = builder.meter.Int64Counter(
+		MetricObservatoryGenaiContentLate,
+		metric.WithDescription("Content log records that arrived after their span had already been forwarded (content_join.wait too short or the span overflowed); their content is not on the span. [Development]"),
+		metric.WithUnit("{log_record}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ObservatoryGenaiNormalizeIssues, err = builder.meter.Int64Counter(
 		MetricObservatoryGenaiNormalizeIssues,
-		metric.WithDescription("Problems found while normalising GenAI spans (bad attribute types, absurd token counts, non-JSON content...), by reason. The span is kept and lists them in observatory.normalize.issues. [Development]"),
+		metric.WithDescription("Problems found while normalising GenAI spans (bad attribute types, absurd token counts, non-JSON content, truncated content...), by reason. The span is kept and lists them in observatory.normalize.issues. [Development]"),
 		metric.WithUnit("{issue}"),
 	)
 	errs = errors.Join(errs, err)

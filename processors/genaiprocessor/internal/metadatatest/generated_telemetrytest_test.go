@@ -23,6 +23,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ObservatoryGenaiUnpriced.Add(context.Background(), 1)
 	tb.ObservatoryIngestRejected.Add(context.Background(), 1)
 	tb.ObservatoryIngestRejectedLogRecords.Add(context.Background(), 1)
+	tb.ObservatoryGenaiContentJoinLogRecords.Add(context.Background(), 1)
+	tb.ObservatoryGenaiContentJoinSpans.Add(context.Background(), 1)
+	tb.ObservatoryGenaiContentLate.Add(context.Background(), 1)
 	AssertEqualObservatoryGenaiNormalizeIssues(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -36,6 +39,16 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualObservatoryIngestRejectedLogRecords(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+
+	AssertEqualObservatoryGenaiContentJoinLogRecords(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualObservatoryGenaiContentJoinSpans(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualObservatoryGenaiContentLate(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 
