@@ -32,6 +32,7 @@ func commands() []command {
 		{"migrate", "apply database migrations", cmdMigrate},
 		{"demo", "send realistic LLM traffic to a running instance", cmdDemo},
 		{"keys", "create, list and revoke project API keys", cmdKeys},
+		{"prices", "list the LLM price table, check an override file", cmdPrices},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, "observatory", Version)
 			return nil

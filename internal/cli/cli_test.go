@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -71,4 +72,24 @@ func TestMigrateAndKeys(t *testing.T) {
 	stderr.Reset()
 	require.Equal(t, 1, Main([]string{"demo", "--data-dir", dir}, &stdout, &stderr))
 	require.Contains(t, stderr.String(), "observatory run")
+}
+
+func TestPrices(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, Main([]string{"prices", "list", "--model", "gpt-4o"}, &stdout, &stderr), stderr.String())
+	require.Contains(t, stdout.String(), "gpt-4o-mini")
+
+	good := t.TempDir() + "/good.yaml"
+	bad := t.TempDir() + "/bad.yaml"
+	require.NoError(t, os.WriteFile(good, []byte("version: team-1\nmodels:\n  acme-llm-7b:\n    provider: acme\n    input: 0.2\n    output: 0.4\n"), 0o600))
+	require.NoError(t, os.WriteFile(bad, []byte("version: team-1\nmodels:\n  acme-llm-7b:\n    input: -1\n"), 0o600))
+	stdout.Reset()
+	require.Equal(t, 0, Main([]string{"prices", "check", good}, &stdout, &stderr), stderr.String())
+	require.Contains(t, stdout.String(), "ok, 1 models")
+	stdout.Reset()
+	require.Equal(t, 0, Main([]string{"prices", "list", "--file", good, "--model", "acme"}, &stdout, &stderr))
+	require.Contains(t, stdout.String(), "acme-llm-7b")
+	stderr.Reset()
+	require.Equal(t, 1, Main([]string{"prices", "check", bad}, &stdout, &stderr))
+	require.Contains(t, stderr.String(), "acme-llm-7b")
 }
