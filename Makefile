@@ -5,7 +5,7 @@ BIN           ?= bin/observatory
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: all build run demo test test-short vet fmt bench fuzz clean
+.PHONY: all build run demo test test-short vet fmt bench bench-gateway fuzz clean
 
 all: build
 
@@ -37,6 +37,11 @@ fmt:
 bench:
 	$(GO) test -run '^$$' -bench 'Ingest' -benchtime 3x -timeout 20m ./e2e/
 	$(GO) test -run '^$$' -bench 'WriteCalls' -benchtime 5x ./internal/storage/...
+
+## bench-gateway: fixed-rate load (500/1000/2000 RPS) in alternating rounds:
+## direct to a mock upstream, through a bare ReverseProxy, through the gateway
+bench-gateway:
+	$(GO) run ./gateway/bench -rates 500,1000,2000 -rounds 3 -duration 10s
 
 ## fuzz: a short run of every fuzz target (FUZZTIME=30s for longer)
 FUZZTIME ?= 10s

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -61,13 +62,16 @@ type Server struct {
 	provs   map[string]*provider
 	routes  map[string][]target
 	models  []byte
+	timers  map[string][2]prometheus.Observer // route → duration, overhead
 
 	q           *spanQueue
 	tracers     *tracers
-	records     chan *callRecord
-	recordsDone chan struct{}
-	recMu       sync.RWMutex
+	recMu       sync.Mutex
+	recBuf      []*callRecord // records waiting for the span worker
+	recIdle     bool          // the worker waits for recKick
 	recClosed   bool
+	recKick     chan struct{}
+	recordsDone chan struct{}
 	scratch     []byte       // the span worker's buffer
 	pending     atomic.Int64 // records emitted and not yet turned into spans
 
@@ -101,7 +105,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		o: o, cfg: cfg, log: o.Logger, now: o.Now, m: m, limiter: newLimiter(cfg.Limits),
 		provs: map[string]*provider{}, routes: map[string][]target{},
-		records: make(chan *callRecord, 8192), recordsDone: make(chan struct{}),
+		recKick: make(chan struct{}, 1), recordsDone: make(chan struct{}),
 	}
 	for _, name := range sortedKeys(cfg.Providers) {
 		pc := cfg.Providers[name]
@@ -136,6 +140,10 @@ func New(o Options) (*Server, error) {
 		list.Data = append(list.Data, api.Model{ID: name, Object: "model", Created: created, OwnedBy: s.routes[name][0].prov.p.Name()})
 	}
 	s.models, _ = json.Marshal(list)
+	s.timers = map[string][2]prometheus.Observer{}
+	for _, r := range []string{routeChat, routeEmbeddings, routeModels, routeIngest} {
+		s.timers[r] = [2]prometheus.Observer{m.duration.WithLabelValues(r), m.overhead.WithLabelValues(r)}
+	}
 	s.q = newSpanQueue(cfg.Telemetry, o.ExporterFor, o.Logger, m)
 	s.tracers = &tracers{q: s.q, version: o.Version, tps: map[tracerKey]*sdktrace.TracerProvider{}}
 	go s.spanWorker()
@@ -180,11 +188,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.recMu.Lock()
-	if !s.recClosed {
-		s.recClosed = true
-		close(s.records)
-	}
+	s.recClosed = true
 	s.recMu.Unlock()
+	select {
+	case s.recKick <- struct{}{}:
+	default:
+	}
 	select {
 	case <-s.recordsDone:
 	case <-ctx.Done():
@@ -271,9 +280,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	total := time.Since(st.start)
 	s.m.requests.WithLabelValues(route, statusLabel(code)).Inc()
-	if route != routeUnknown && route != routeHealth {
-		s.m.duration.WithLabelValues(route).Observe(total.Seconds())
-		s.m.overhead.WithLabelValues(route).Observe(max(0, total-st.timer.Total()).Seconds())
+	if o, ok := s.timers[route]; ok {
+		o[0].Observe(total.Seconds())
+		o[1].Observe(max(0, total-st.timer.Total()).Seconds())
 	}
 }
 

@@ -364,14 +364,44 @@ func (s *Server) buildSpan(rec *callRecord) {
 	span.End(trace.WithTimestamp(rec.end))
 }
 
-// spanWorker builds spans from records until the channel closes.
+// maxPendingRecords bounds records waiting for the span worker; beyond
+// it calls are served without a span (counted).
+const maxPendingRecords = 8192
+
+// workerPoll is how often a busy span worker collects records. Polling
+// (instead of a channel send per call) keeps goroutine wake-ups, and the
+// futex calls they cost, off the request path under load; an idle worker
+// is woken by the first record.
+const workerPoll = 2 * time.Millisecond
+
+// spanWorker builds spans from records until Shutdown, then drains.
 func (s *Server) spanWorker() {
 	defer close(s.recordsDone)
-	for rec := range s.records {
-		s.decodeRaw(rec)
-		s.account(rec)
-		s.buildSpan(rec)
-		s.pending.Add(-1)
+	var batch []*callRecord
+	t := time.NewTimer(workerPoll)
+	defer t.Stop()
+	for {
+		s.recMu.Lock()
+		batch, s.recBuf = s.recBuf, batch[:0]
+		closed := s.recClosed
+		s.recIdle = len(batch) == 0 && !closed
+		s.recMu.Unlock()
+		for i, rec := range batch {
+			s.decodeRaw(rec)
+			s.account(rec)
+			s.buildSpan(rec)
+			s.pending.Add(-1)
+			batch[i] = nil
+		}
+		switch {
+		case closed && len(batch) == 0:
+			return
+		case len(batch) > 0 || closed:
+			t.Reset(workerPoll)
+			<-t.C
+		default:
+			<-s.recKick
+		}
 	}
 }
 
@@ -420,17 +450,21 @@ func (s *Server) account(rec *callRecord) {
 
 // emit hands a record to the span builder without blocking the request.
 func (s *Server) emit(rec *callRecord) {
-	s.recMu.RLock()
-	defer s.recMu.RUnlock()
-	if s.recClosed {
+	s.recMu.Lock()
+	if s.recClosed || len(s.recBuf) >= maxPendingRecords {
+		s.recMu.Unlock()
 		s.m.recordsDropped.Inc()
 		return
 	}
+	s.recBuf = append(s.recBuf, rec)
 	s.pending.Add(1)
-	select {
-	case s.records <- rec:
-	default:
-		s.pending.Add(-1)
-		s.m.recordsDropped.Inc()
+	wake := s.recIdle
+	s.recIdle = false
+	s.recMu.Unlock()
+	if wake {
+		select {
+		case s.recKick <- struct{}{}:
+		default:
+		}
 	}
 }

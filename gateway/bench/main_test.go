@@ -12,7 +12,7 @@ func TestQuantileInterpolatesBuckets(t *testing.T) {
 	bounds := []float64{10e-6, 50e-6, 100e-6, math.Inf(1)}
 	before := histo{bounds: bounds, counts: []float64{5, 5, 5, 5}}
 	after := histo{bounds: bounds, counts: []float64{5, 55, 95, 105}} // 50 in (10,50], 40 in (50,100], 10 above
-	require.InDelta(t, 42e-6, quantile(before, after, 0.4), 1e-9) // 10µs + 40/50 of (10µs, 50µs]
+	require.InDelta(t, 42e-6, quantile(before, after, 0.4), 1e-9)     // 10µs + 40/50 of (10µs, 50µs]
 	require.InDelta(t, 50e-6, quantile(before, after, 0.5), 1e-9)
 	require.InDelta(t, 100e-6, quantile(before, after, 0.99), 1e-9, "the +Inf bucket reports its lower bound")
 	require.True(t, math.IsNaN(quantile(after, after, 0.5)))
