@@ -103,7 +103,13 @@ func (in *instance) stop(tb testing.TB) {
 // startInstance runs `observatory run` on free ports and waits until ready.
 func startInstance(tb testing.TB, databaseURL string, extra ...string) *instance {
 	tb.Helper()
-	in := &instance{t: tb, dataDir: tb.TempDir(), databaseURL: databaseURL,
+	return startInstanceIn(tb, tb.TempDir(), databaseURL, extra...)
+}
+
+// startInstanceIn is startInstance on an existing data directory.
+func startInstanceIn(tb testing.TB, dataDir, databaseURL string, extra ...string) *instance {
+	tb.Helper()
+	in := &instance{t: tb, dataDir: dataDir, databaseURL: databaseURL,
 		grpc: freePort(tb), http: freePort(tb), api: freePort(tb), gw: freePort(tb), out: &syncBuffer{}}
 	args := []string{"run", "--data-dir", in.dataDir, "--otlp-grpc-addr", in.grpc,
 		"--otlp-http-addr", in.http, "--api-addr", in.api, "--gateway-addr", in.gw}

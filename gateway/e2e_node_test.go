@@ -26,10 +26,16 @@ func TestNodeOpenAIClient(t *testing.T) {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("node is required under CI=true: %v", err)
+		}
 		t.Skip("node is not installed: skipping the openai npm client end-to-end test")
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("npm is required under CI=true: %v", err)
+		}
 		t.Skip("npm is not installed: skipping the openai npm client end-to-end test")
 	}
 	dir, err := filepath.Abs("e2e/node")
