@@ -3,6 +3,8 @@ package apikeyauthextension
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -34,8 +36,8 @@ func createDefaultConfig() *Config {
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	var errs []error
-	if _, err := apikey.ParseScopes(c.Scope); err != nil {
-		errs = append(errs, fmt.Errorf("scope: %w", err))
+	if !slices.Contains(apikey.AllScopes, c.Scope) {
+		errs = append(errs, fmt.Errorf("scope: %q is not one scope of %s", c.Scope, strings.Join(apikey.AllScopes, ", ")))
 	}
 	if c.CacheTTL < 0 {
 		errs = append(errs, errors.New("cache_ttl must not be negative"))

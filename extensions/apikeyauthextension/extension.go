@@ -107,6 +107,13 @@ func (e *authExtension) Authenticate(ctx context.Context, sources map[string][]s
 	k, err := e.verifier.Verify(ctx, apikey.FromHeaders(sources), e.cfg.Scope)
 	if err != nil {
 		e.rejected.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", apikey.Reason(err))))
+		if apikey.Reason(err) == "auth_error" {
+			// Storage trouble, not a bad key: log the detail, tell the
+			// client to retry (gRPC keeps a status error's code), and never
+			// echo database errors to unauthenticated callers.
+			e.logger.Error("cannot verify API key", zap.Error(err))
+			return ctx, status.Error(codes.Unavailable, "cannot verify the API key right now; retry shortly")
+		}
 		return ctx, err
 	}
 	info := client.FromContext(ctx)

@@ -2,6 +2,7 @@ package apikeyauthextension
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -138,7 +139,8 @@ func TestConfig(t *testing.T) {
 			DatabaseURL: "postgres://observatory@db:5432/observatory", SecretFile: "/run/secrets/observatory",
 			Scope: "ingest", CacheTTL: 30 * time.Second,
 		}},
-		{id: component.NewIDWithName(typeStr, "bad_scope"), wantErr: `unknown scope "admin"`},
+		{id: component.NewIDWithName(typeStr, "bad_scope"), wantErr: `"admin" is not one scope`},
+		{id: component.NewIDWithName(typeStr, "two_scopes"), wantErr: `"ingest,read" is not one scope`},
 		{id: component.NewIDWithName(typeStr, "unknown_key"), wantErr: "databse_url"},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
@@ -163,4 +165,23 @@ func TestFactoryNeedsDatabaseURL(t *testing.T) {
 	f := NewFactory()
 	_, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), f.CreateDefaultConfig())
 	require.ErrorContains(t, err, "database_url is required")
+}
+
+type brokenKeys struct{}
+
+func (brokenKeys) LookupAPIKey(context.Context, []byte) (storage.APIKey, error) {
+	return storage.APIKey{}, errors.New("dial tcp db.internal:5432: connection refused (user=observatory)")
+}
+
+func TestStorageOutageIsRetryableAndNotLeaked(t *testing.T) {
+	h, err := apikey.NewHasher([]byte(strings.Repeat("s", 32)))
+	require.NoError(t, err)
+	v, err := apikey.NewVerifier(apikey.VerifierOptions{Lookup: brokenKeys{}, Hasher: h})
+	require.NoError(t, err)
+	f := NewFactoryWithVerifier(v)
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), f.CreateDefaultConfig())
+	require.NoError(t, err)
+	_, err = ext.(*authExtension).Authenticate(context.Background(), map[string][]string{"x-api-key": {ingestKey}})
+	require.Equal(t, codes.Unavailable, status.Code(err))
+	require.NotContains(t, err.Error(), "db.internal")
 }

@@ -156,10 +156,11 @@ func Issue(ctx context.Context, st storage.Store, h *Hasher, req IssueRequest) (
 	return plain, k, nil
 }
 
-// FromHeaders extracts a key from `Authorization: Bearer …` or
-// `x-api-key: …`. Header names are matched case-insensitively so both HTTP
-// headers and gRPC metadata work.
+// FromHeaders extracts a key from `Authorization: Bearer …`, else from
+// `x-api-key: …`, in that order whatever the map order. Header names are
+// matched case-insensitively so both HTTP headers and gRPC metadata work.
 func FromHeaders(headers map[string][]string) string {
+	var bearer, xAPIKey string
 	for name, vs := range headers {
 		if len(vs) == 0 {
 			continue
@@ -168,13 +169,16 @@ func FromHeaders(headers map[string][]string) string {
 		case "authorization":
 			v := strings.TrimSpace(vs[0])
 			if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-				return strings.TrimSpace(v[7:])
+				bearer = strings.TrimSpace(v[7:])
 			}
 		case "x-api-key":
-			return strings.TrimSpace(vs[0])
+			xAPIKey = strings.TrimSpace(vs[0])
 		}
 	}
-	return ""
+	if bearer != "" {
+		return bearer
+	}
+	return xAPIKey
 }
 
 // Lookup is the part of storage a Verifier needs.

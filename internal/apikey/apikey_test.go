@@ -131,3 +131,11 @@ func TestLoadOrCreateSecret(t *testing.T) {
 	_, err = NewHasher([]byte("short"))
 	require.Error(t, err)
 }
+
+func TestFromHeadersPrecedence(t *testing.T) {
+	h := map[string][]string{"x-api-key": {"from-x"}, "Authorization": {"Bearer from-bearer"}}
+	for range 20 { // map order is random: the answer must not be
+		require.Equal(t, "from-bearer", FromHeaders(h))
+	}
+	require.Equal(t, "from-x", FromHeaders(map[string][]string{"x-api-key": {"from-x"}, "Authorization": {"Basic zzz"}}))
+}

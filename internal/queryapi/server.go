@@ -155,7 +155,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.o.Store.Ping(ctx); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "storage: "+err.Error())
+		s.o.Logger.Error("readiness: storage ping failed", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "storage is not answering; see the server log")
 		return
 	}
 	if s.o.Ready != nil {
