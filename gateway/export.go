@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Service names on the resource of the spans the gateway emits.
@@ -243,7 +246,33 @@ func (q *spanQueue) exportOnce(t Tenant, spans []sdktrace.ReadOnlySpan) error {
 	if err != nil {
 		return err
 	}
-	return e.ExportSpans(ctx, spans)
+	err = e.ExportSpans(ctx, spans)
+	if isAuthRejection(err) {
+		// The export key was revoked or replaced: forget this exporter so
+		// the retry asks ExporterFor again (which may issue a fresh key)
+		// instead of failing until a restart.
+		q.mu.Lock()
+		if q.exporters[t] == e {
+			delete(q.exporters, t)
+		}
+		q.mu.Unlock()
+		_ = e.Shutdown(ctx)
+	}
+	return err
+}
+
+// isAuthRejection tells whether the collector refused the exporter's key:
+// gRPC Unauthenticated/PermissionDenied, or HTTP 401/403.
+func isAuthRejection(err error) bool {
+	if err == nil {
+		return false
+	}
+	switch status.Code(err) {
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "401 Unauthorized") || strings.Contains(msg, "403 Forbidden")
 }
 
 // flush waits until every span queued so far is exported (or dropped).
