@@ -17,7 +17,7 @@ type Config struct {
 	// DatabaseURL is where keys are stored: postgres://… or a SQLite path.
 	// Required unless the factory was built with an injected verifier
 	// (observatory run does that).
-	DatabaseURL string `mapstructure:"database_url"`
+	DatabaseURL configopaque.String `mapstructure:"database_url"`
 	// Secret is the server secret keys are hashed with (hex, ≥ 32 bytes).
 	Secret configopaque.String `mapstructure:"secret"`
 	// SecretFile holds the secret when Secret is empty.

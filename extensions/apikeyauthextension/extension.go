@@ -78,7 +78,7 @@ func (e *authExtension) Start(ctx context.Context, _ component.Host) error {
 	if err != nil {
 		return fmt.Errorf("apikeyauth: %w", err)
 	}
-	st, err := storeopen.Open(ctx, e.cfg.DatabaseURL, slog.Default())
+	st, err := storeopen.Open(ctx, string(e.cfg.DatabaseURL), slog.Default())
 	if err != nil {
 		return fmt.Errorf("apikeyauth: open key store: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -13,7 +14,7 @@ import (
 type Config struct {
 	// DatabaseURL is postgres://… or a SQLite file path. Required unless the
 	// factory was built with an injected store (observatory run does that).
-	DatabaseURL string `mapstructure:"database_url"`
+	DatabaseURL configopaque.String `mapstructure:"database_url"`
 
 	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	// QueueBatch batches spans before a write. wait_for_result is on by

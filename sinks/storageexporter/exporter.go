@@ -52,7 +52,7 @@ func (e *storageExporter) start(ctx context.Context, _ component.Host) error {
 	if e.store != nil {
 		return nil
 	}
-	st, err := storeopen.Open(ctx, e.cfg.DatabaseURL, slog.Default())
+	st, err := storeopen.Open(ctx, string(e.cfg.DatabaseURL), slog.Default())
 	if err != nil {
 		return fmt.Errorf("observatory_storage: %w", err)
 	}
