@@ -3,6 +3,8 @@ package genaiprocessor
 import (
 	"encoding/base64"
 	"encoding/json"
+	"iter"
+	"maps"
 	"math"
 	"sort"
 	"strconv"
@@ -747,8 +749,13 @@ type indexed struct {
 
 // collectIndexed groups the keys <prefix>N.<suffix> by N (ascending).
 func collectIndexed(attrs pcommon.Map, prefix string) []indexed {
+	return groupIndexed(attrs.All(), prefix)
+}
+
+// groupIndexed groups the keys <prefix>N.<suffix> of kvs by N (ascending).
+func groupIndexed(kvs iter.Seq2[string, pcommon.Value], prefix string) []indexed {
 	var byN map[int]map[string]pcommon.Value
-	for k, v := range attrs.All() {
+	for k, v := range kvs {
 		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok {
 			continue
@@ -791,30 +798,7 @@ func splitIndex(s string) (int, string, bool) {
 
 // sub groups the fields <sub>K.<rest> of an entry by K.
 func (e indexed) sub(prefix string) []indexed {
-	var byK map[int]map[string]pcommon.Value
-	for k, v := range e.fields {
-		rest, ok := strings.CutPrefix(k, prefix)
-		if !ok {
-			continue
-		}
-		n, suffix, ok := splitIndex(rest)
-		if !ok {
-			continue
-		}
-		if byK == nil {
-			byK = map[int]map[string]pcommon.Value{}
-		}
-		if byK[n] == nil {
-			byK[n] = map[string]pcommon.Value{}
-		}
-		byK[n][suffix] = v
-	}
-	out := make([]indexed, 0, len(byK))
-	for n, f := range byK {
-		out = append(out, indexed{n: n, fields: f})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].n < out[j].n })
-	return out
+	return groupIndexed(maps.All(e.fields), prefix)
 }
 
 func (e indexed) str(key string) string {
