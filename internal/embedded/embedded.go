@@ -154,30 +154,41 @@ func OpenTenancy(ctx context.Context, dataDir, databaseURL, secret string, logge
 // defaultKey returns the key stored in DataDir, issuing one with every
 // scope when there is none or it no longer verifies (e.g. a new database).
 func defaultKey(ctx context.Context, dataDir string, st storage.Store, h *apikey.Hasher) (string, error) {
-	path := filepath.Join(dataDir, KeyFile)
+	return keyFile(ctx, filepath.Join(dataDir, KeyFile), st, h, apikey.IssueRequest{
+		OrgID: DefaultOrgID, ProjectID: DefaultProjectID, Name: "default (created by observatory run)",
+		Scopes: apikey.AllScopes,
+	})
+}
+
+// keyFile returns the key kept in the file at path when it is still a
+// live key of req's project; otherwise it issues one as req describes and
+// saves it there (mode 0600). It lets a restarted process reuse its keys
+// instead of piling up new ones.
+func keyFile(ctx context.Context, path string, st storage.Store, h *apikey.Hasher, req apikey.IssueRequest) (string, error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
 		key := strings.TrimSpace(string(b))
 		k, err := st.LookupAPIKey(ctx, h.Hash(key))
-		if err == nil && k.RevokedAt == nil {
+		if err == nil && k.RevokedAt == nil && k.ProjectID == req.ProjectID {
 			return key, nil
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return "", fmt.Errorf("check default key: %w", err)
+			return "", fmt.Errorf("check key in %s: %w", path, err)
 		}
 	case !errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("read default key: %w", err)
+		return "", fmt.Errorf("read key: %w", err)
 	}
-	key, _, err := apikey.Issue(ctx, st, h, apikey.IssueRequest{
-		OrgID: DefaultOrgID, ProjectID: DefaultProjectID, Name: "default (created by observatory run)",
-		Scopes: apikey.AllScopes, Now: time.Now(),
-	})
+	req.Now = time.Now()
+	key, _, err := apikey.Issue(ctx, st, h, req)
 	if err != nil {
 		return "", err
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("save default key: %w", err)
+		return "", fmt.Errorf("save key: %w", err)
 	}
 	return key, nil
 }

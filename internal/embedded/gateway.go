@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -40,35 +38,10 @@ func (e *exportKeys) keyFor(ctx context.Context, t gateway.Tenant) (string, erro
 	if strings.ContainsAny(t.ProjectID, `/\.`) || t.ProjectID == "" {
 		return "", fmt.Errorf("project id %q cannot name a key file", t.ProjectID)
 	}
-	path := filepath.Join(e.dir, t.ProjectID)
-	b, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		key := strings.TrimSpace(string(b))
-		k, err := e.store.LookupAPIKey(ctx, e.h.Hash(key))
-		if err == nil && k.RevokedAt == nil && k.ProjectID == t.ProjectID {
-			return key, nil
-		}
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return "", fmt.Errorf("check gateway export key: %w", err)
-		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("read gateway export key: %w", err)
-	}
-	key, _, err := apikey.Issue(ctx, e.store, e.h, apikey.IssueRequest{
+	return keyFile(ctx, filepath.Join(e.dir, t.ProjectID), e.store, e.h, apikey.IssueRequest{
 		OrgID: t.OrgID, ProjectID: t.ProjectID, Name: "gateway span export (observatory run)",
-		Scopes: []string{apikey.ScopeIngest}, Now: time.Now(),
+		Scopes: []string{apikey.ScopeIngest},
 	})
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(e.dir, 0o700); err != nil {
-		return "", fmt.Errorf("create %s: %w", e.dir, err)
-	}
-	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("save gateway export key: %w", err)
-	}
-	return key, nil
 }
 
 // gatewayExporters returns the gateway's ExporterFor: an OTLP gRPC exporter
