@@ -41,7 +41,7 @@ from --data-dir.`, stderr)
 		if localErr != nil {
 			return fmt.Errorf("no OTEL_EXPORTER_OTLP_ENDPOINT set and %w", localErr)
 		}
-		o.Endpoint, o.Protocol = "http://"+dialAddr(inst.OTLPGRPC), "grpc"
+		o.Endpoint, o.Protocol = embedded.LocalURL(inst.OTLPGRPC), "grpc"
 		o.Headers = map[string]string{"x-api-key": key}
 	}
 	if *reset {
@@ -103,15 +103,4 @@ func resetProject(ctx context.Context, sf storageFlags, inst embedded.Instance, 
 		return 0, fmt.Errorf("find the key's project: %w", err)
 	}
 	return st.DeleteProjectCalls(ctx, k.ProjectID)
-}
-
-// dialAddr turns a listen address (0.0.0.0:4317) into one to dial.
-func dialAddr(addr string) string {
-	if strings.HasPrefix(addr, "0.0.0.0:") || strings.HasPrefix(addr, ":") {
-		return "localhost:" + addr[strings.LastIndex(addr, ":")+1:]
-	}
-	if strings.HasPrefix(addr, "[::]:") {
-		return "localhost:" + addr[5:]
-	}
-	return addr
 }

@@ -421,7 +421,7 @@ func printBanner(o Options, inst Instance, key string) {
 	if strings.Contains(o.DatabaseURL, "://") {
 		storageDesc = "PostgreSQL"
 	}
-	httpHost := localURL(inst.OTLPHTTP)
+	httpHost := LocalURL(inst.OTLPHTTP)
 	fmt.Fprintf(o.Out, `
 LLM Observatory is running (embedded mode, storage: %s)
 
@@ -451,7 +451,7 @@ func gatewayHint(inst Instance, key string) string {
   export OPENAI_BASE_URL=%s/v1
   export OPENAI_API_KEY=%s
 
-`, localURL(inst.Gateway), key)
+`, LocalURL(inst.Gateway), key)
 }
 
 func newGateway(o Options, reg prometheus.Registerer, v *apikey.Verifier, keys *exportKeys) (*gateway.Server, error) {
@@ -469,8 +469,9 @@ func newGateway(o Options, reg prometheus.Registerer, v *apikey.Verifier, keys *
 	})
 }
 
-// localURL turns a listen address into a URL a local client can dial.
-func localURL(addr string) string {
+// LocalURL turns a listen address (0.0.0.0:4317, [::]:4317) into a URL a
+// local client can dial (http://localhost:4317).
+func LocalURL(addr string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "http://" + addr

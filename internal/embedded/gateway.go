@@ -47,7 +47,7 @@ func (e *exportKeys) keyFor(ctx context.Context, t gateway.Tenant) (string, erro
 // gatewayExporters returns the gateway's ExporterFor: an OTLP gRPC exporter
 // to the local collector, per project, with that project's export key.
 func gatewayExporters(grpcAddr string, keys *exportKeys) gateway.ExporterFunc {
-	endpoint := strings.TrimPrefix(localURL(grpcAddr), "http://")
+	endpoint := strings.TrimPrefix(LocalURL(grpcAddr), "http://")
 	return func(ctx context.Context, t gateway.Tenant) (sdktrace.SpanExporter, error) {
 		key, err := keys.keyFor(ctx, t)
 		if err != nil {
