@@ -106,12 +106,36 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	s := &Store{db: db, log: log, now: time.Now}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateRetryingBusy(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlitestore: %s: %w", opts.Path, err)
 	}
 	return s, nil
 }
+
+// migrateRetryingBusy runs migrate, retrying while another process holds
+// the new file: while a first opener switches it to WAL, SQLite answers
+// SQLITE_BUSY at once, without consulting busy_timeout.
+func (s *Store) migrateRetryingBusy(ctx context.Context) error {
+	wait := 10 * time.Millisecond
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := s.migrate(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of "database is locked".
+const sqliteBusy = 5
 
 func (s *Store) migrate(ctx context.Context) (err error) {
 	all, err := migrations.SQLite()
