@@ -422,7 +422,12 @@ func explain(err error, target, proto string, timeout time.Duration) error {
 	case code == grpccodes.Unimplemented || httpStatus == 404 || httpStatus == 405 || httpStatus == 415 ||
 		strings.Contains(msg, "malformed HTTP") || strings.Contains(msg, "readLoopPeekFailLocked") ||
 		strings.Contains(msg, "server preface") ||
-		strings.Contains(msg, "frame too large") || strings.Contains(msg, "http2"):
+		strings.Contains(msg, "frame too large") || strings.Contains(msg, "http2") ||
+		// A gRPC server hangs up on an HTTP/1.1 request; depending on timing the
+		// HTTP client sees EOF, a reset, or its own write on a closed socket.
+		proto != ProtocolGRPC && httpStatus == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+			strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") ||
+			strings.Contains(msg, "use of closed network connection")):
 		return fmt.Errorf("demo: %s does not speak OTLP over %s: check the port and protocol "+
 			"(4317 is OTLP/gRPC, 4318 is OTLP/HTTP): %w", target, proto, err)
 	case errors.Is(err, context.DeadlineExceeded) || code == grpccodes.DeadlineExceeded || code == grpccodes.Unavailable:
