@@ -226,8 +226,11 @@ func testEndToEnd(t *testing.T, in *instance) {
 		readKey := strings.Fields(out[strings.Index(out, "obs_"):])[0]
 		err = in.exporter(t, "grpc", readKey).ExportSpans(ctx, llmTrace(0xb1, now, "gpt-4o"))
 		require.Error(t, err, "a read-only key cannot ingest")
-		require.Equal(t, grpccodes.Unauthenticated, status.Code(err), err.Error())
+		require.Equal(t, grpccodes.PermissionDenied, status.Code(err), err.Error())
 		require.Contains(t, err.Error(), "scope")
+		err = in.exporter(t, "http", readKey).ExportSpans(ctx, llmTrace(0xb1, now, "gpt-4o"))
+		require.ErrorContains(t, err, "401", "confighttp answers every authentication error with 401")
+		require.ErrorContains(t, err, "scope")
 
 		err = in.exporter(t, "grpc", "obs_wrongwrongwrongwrong").ExportSpans(ctx, llmTrace(0xb2, now, "gpt-4o"))
 		require.Equal(t, grpccodes.Unauthenticated, status.Code(err))

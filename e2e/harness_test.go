@@ -106,10 +106,26 @@ func startInstance(tb testing.TB, databaseURL string, extra ...string) *instance
 	return startInstanceIn(tb, tb.TempDir(), databaseURL, extra...)
 }
 
-// startInstanceIn is startInstance on an existing data directory.
+// startInstanceIn is startInstance on an existing data directory. Free
+// ports are only free until someone else binds them, so a start that lost
+// a port to another test is retried on new ones.
 func startInstanceIn(tb testing.TB, dataDir, databaseURL string, extra ...string) *instance {
 	tb.Helper()
-	in := &instance{t: tb, dataDir: dataDir, databaseURL: databaseURL,
+	for attempt := 1; ; attempt++ {
+		in, lostPort := tryStart(tb, dataDir, databaseURL, extra...)
+		if !lostPort {
+			return in
+		}
+		if attempt == 3 {
+			tb.Fatalf("observatory lost a free port to another process 3 times:\n%s", in.out.String())
+		}
+		tb.Logf("attempt %d lost a port to another process; retrying on new ports", attempt)
+	}
+}
+
+func tryStart(tb testing.TB, dataDir, databaseURL string, extra ...string) (in *instance, lostPort bool) {
+	tb.Helper()
+	in = &instance{t: tb, dataDir: dataDir, databaseURL: databaseURL,
 		grpc: freePort(tb), http: freePort(tb), api: freePort(tb), gw: freePort(tb), out: &syncBuffer{}}
 	args := []string{"run", "--data-dir", in.dataDir, "--otlp-grpc-addr", in.grpc,
 		"--otlp-http-addr", in.http, "--api-addr", in.api, "--gateway-addr", in.gw}
@@ -134,18 +150,27 @@ func startInstanceIn(tb testing.TB, dataDir, databaseURL string, extra ...string
 			tb.Logf("observatory output:\n%s", in.out.String())
 		}
 	})
+	// Ready means this process printed its banner (everything listens) and
+	// its API answers: /readyz alone could be another test's process that
+	// took a port between freePort and our bind.
+	const banner = "OTEL_EXPORTER_OTLP_HEADERS="
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		select {
 		case <-exited:
+			if strings.Contains(in.out.String(), "address already in use") {
+				return in, true
+			}
 			tb.Fatalf("observatory exited during start:\n%s", in.out.String())
 		default:
 		}
-		resp, err := http.Get("http://" + in.api + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
+		if strings.Contains(in.out.String(), banner) {
+			resp, err := http.Get("http://" + in.api + "/readyz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
 			}
 		}
 		if time.Now().After(deadline) {
@@ -156,8 +181,8 @@ func startInstanceIn(tb testing.TB, dataDir, databaseURL string, extra ...string
 	key, err := os.ReadFile(filepath.Join(in.dataDir, "default-api-key"))
 	require.NoError(tb, err)
 	in.key = strings.TrimSpace(string(key))
-	require.Contains(tb, in.out.String(), "OTEL_EXPORTER_OTLP_HEADERS=x-api-key="+in.key, "the banner prints a copy-paste environment")
-	return in
+	require.Contains(tb, in.out.String(), banner+"x-api-key="+in.key, "the banner prints a copy-paste environment")
+	return in, false
 }
 
 // cli runs another observatory subcommand against the same data directory.

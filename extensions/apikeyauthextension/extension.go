@@ -114,11 +114,25 @@ func (e *authExtension) Authenticate(ctx context.Context, sources map[string][]s
 			e.logger.Error("cannot verify API key", zap.Error(err))
 			return ctx, status.Error(codes.Unavailable, "cannot verify the API key right now; retry shortly")
 		}
+		if errors.Is(err, apikey.ErrScope) {
+			return ctx, forbiddenError{err}
+		}
 		return ctx, err
 	}
 	info := client.FromContext(ctx)
 	info.Auth = authData{key: k}
 	return client.NewContext(ctx, info), nil
+}
+
+// forbiddenError is a valid key without the scope: gRPC keeps its
+// PermissionDenied code (configgrpc passes status errors through), while
+// confighttp answers every authentication error with 401.
+type forbiddenError struct{ err error }
+
+func (f forbiddenError) Error() string { return f.err.Error() }
+func (f forbiddenError) Unwrap() error { return f.err }
+func (f forbiddenError) GRPCStatus() *status.Status {
+	return status.New(codes.PermissionDenied, f.err.Error())
 }
 
 // authData exposes the tenant of a verified key to processors.

@@ -90,6 +90,9 @@ func TestAuthenticate(t *testing.T) {
 			_, err := e.Authenticate(ctx, tc.headers)
 			require.ErrorIs(t, err, tc.want)
 			require.NotContains(t, err.Error(), "revokedrevokedrevoked", "errors never echo a whole key")
+			if tc.want == apikey.ErrScope {
+				require.Equal(t, codes.PermissionDenied, status.Code(err), "a valid key without the scope is forbidden, not unknown")
+			}
 		})
 	}
 }

@@ -60,7 +60,10 @@ func cmdCollector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cmd.SetArgs(args)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	return cmd.ExecuteContext(ctx)
+	// The collector handles SIGINT/SIGTERM itself and shuts down with that
+	// context; ours, cancelled by the same signal, would cut the shutdown
+	// short and turn a clean stop into an error.
+	return cmd.ExecuteContext(context.WithoutCancel(ctx))
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

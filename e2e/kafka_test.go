@@ -1,0 +1,233 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// collectorProcess is `observatory collector --config FILE` with env.
+type collectorProcess struct {
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	exited  chan struct{}
+	metrics string // address of its Prometheus endpoint
+}
+
+// startCollector runs a collector on free ports (ports(metricsAddr)
+// returns the env naming them) and waits until it is ready; a start that
+// lost a port to another process is retried on new ones.
+func startCollector(tb testing.TB, config string, env []string, ports func(metricsAddr string) []string) *collectorProcess {
+	tb.Helper()
+	for attempt := 1; ; attempt++ {
+		metrics := freePort(tb)
+		p := &collectorProcess{out: &syncBuffer{}, exited: make(chan struct{}), metrics: metrics}
+		p.cmd = exec.Command(binary(tb), "collector", "--config", config)
+		p.cmd.Env = append(append(os.Environ(), env...), ports(metrics)...)
+		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+		require.NoError(tb, p.cmd.Start())
+		go func() { _ = p.cmd.Wait(); close(p.exited) }()
+		tb.Cleanup(func() {
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.exited:
+				if code := p.cmd.ProcessState.ExitCode(); code != 0 && !strings.Contains(p.out.String(), "address already in use") {
+					tb.Errorf("collector %s exited with %d after SIGTERM", config, code)
+				}
+			case <-time.After(15 * time.Second):
+				_ = p.cmd.Process.Kill()
+				tb.Errorf("collector %s did not stop within 15s of SIGTERM", config)
+			}
+			if tb.Failed() {
+				tb.Logf("collector %s output:\n%s", config, p.out.String())
+			}
+		})
+		if p.waitReady(tb) {
+			return p
+		}
+		if attempt == 3 {
+			tb.Fatalf("collector %s lost a free port 3 times:\n%s", config, p.out.String())
+		}
+	}
+}
+
+// waitReady waits for this process's "Everything is ready" line and its
+// metrics endpoint; false means it exited because a port was taken.
+func (p *collectorProcess) waitReady(tb testing.TB) bool {
+	tb.Helper()
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		select {
+		case <-p.exited:
+			if strings.Contains(p.out.String(), "address already in use") {
+				return false
+			}
+			tb.Fatalf("collector exited during start:\n%s", p.out.String())
+		default:
+		}
+		if strings.Contains(p.out.String(), "Everything is ready") {
+			if _, ok := p.scrape(); ok {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("collector not ready after 90s:\n%s", p.out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// scrape reads the collector's own Prometheus metrics.
+func (p *collectorProcess) scrape() (string, bool) {
+	resp, err := http.Get("http://" + p.metrics + "/metrics")
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	return b.String(), resp.StatusCode == http.StatusOK
+}
+
+// TestKafkaPath runs the scaled topology from otel-config/ as separate
+// processes: an ingest collector (OTLP with API keys → genai →
+// piiredaction → Kafka) and a sink collector (Kafka consumer group →
+// PostgreSQL), with kfake as the broker. Spans full of PII go in; the
+// calls come out normalised in PostgreSQL, the sink's offsets are
+// committed after the writes, and neither the Kafka log nor the database
+// holds a raw PII value.
+func TestKafkaPath(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+
+	const spansTopic = "observatory-spans"
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, spansTopic))
+	require.NoError(t, err)
+	defer cluster.Close()
+	brokers := cluster.ListenAddrs()[0]
+
+	url := postgresURL(t)
+	dataDir := t.TempDir()
+	env := []string{
+		"OBSERVATORY_DATABASE_URL=" + url,
+		"OBSERVATORY_SECRET=" + strings.Repeat("5e", 32),
+		"KAFKA_BROKERS=" + brokers,
+		"OBSERVATORY_DATA_DIR=" + dataDir,
+	}
+	cli := func(args ...string) string {
+		cmd := exec.Command(binary(t), args...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		return string(out)
+	}
+	cli("migrate")
+	out := cli("keys", "create", "--scopes", "ingest", "--name", "kafka-e2e")
+	key := strings.Fields(out[strings.Index(out, "obs_"):])[0]
+
+	port := func(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
+	var grpcAddr string
+	ingest := startCollector(t, "../otel-config/ingest.yaml", env, func(metrics string) []string {
+		grpcAddr = freePort(t)
+		return []string{"OTLP_GRPC_ENDPOINT=" + grpcAddr, "OTLP_HTTP_ENDPOINT=" + freePort(t),
+			"TELEMETRY_HOST=127.0.0.1", "TELEMETRY_PORT=" + port(metrics)}
+	})
+	startCollector(t, "../otel-config/sink.yaml", env, func(metrics string) []string {
+		return []string{"TELEMETRY_HOST=127.0.0.1", "TELEMETRY_PORT=" + port(metrics)}
+	})
+
+	in := &instance{t: t, grpc: grpcAddr}
+	spans := piiSpans(time.Now().Add(-time.Minute))
+	exp := in.exporter(t, "grpc", key)
+	require.NoError(t, exp.ExportSpans(ctx, spans))
+	require.NoError(t, exp.ExportSpans(ctx, spans), "a redelivered span changes nothing")
+	require.NoError(t, exp.ExportSpans(ctx, llmTrace(0xcf, time.Now().Add(-time.Minute), "gpt-4o-mini")))
+
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var stored int
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM spans`).Scan(&stored))
+		if stored >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.Equal(t, 3, stored, "1 PII span (sent twice) + a 2-span trace, each stored once")
+
+	var model, project, convention string
+	var inTok int64
+	require.NoError(t, conn.QueryRow(ctx, `SELECT request_model, project_id, input_tokens, source_convention
+		FROM spans WHERE trace_id = $1`, spans[0].SpanContext().TraceID().String()).Scan(&model, &project, &inTok, &convention))
+	require.Equal(t, "gpt-4o", model)
+	require.Equal(t, "prj_default", project, "the tenant comes from the key at the ingest tier and survives Kafka")
+	require.EqualValues(t, 80, inTok)
+	require.NotEmpty(t, convention)
+
+	var dump string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT string_agg(s::text, E'\n') FROM spans s`).Scan(&dump))
+	require.Contains(t, dump, "EMAIL_1", "content is stored, redacted")
+	for _, v := range piiValues {
+		require.NotContains(t, dump, v, "raw PII in PostgreSQL")
+	}
+
+	// Every record the ingest tier produced, byte for byte.
+	reader, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(spansTopic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer reader.Close()
+	var kafkaBytes []byte
+	records := 0
+	for records < 3 {
+		fetches := reader.PollFetches(ctx)
+		require.NoError(t, ctx.Err(), "reading %s back: %d records so far", spansTopic, records)
+		fetches.EachRecord(func(r *kgo.Record) {
+			records++
+			kafkaBytes = append(kafkaBytes, r.Value...)
+		})
+	}
+	require.True(t, bytes.Contains(kafkaBytes, []byte("EMAIL_1")), "the scan sees the produced content")
+	for _, v := range piiValues {
+		require.False(t, bytes.Contains(kafkaBytes, []byte(v)), "raw %q in the Kafka topic", v)
+	}
+
+	// The sink marks offsets only after its writes returned: the group's
+	// committed offsets reach the end of every partition.
+	adm := kadm.NewClient(reader)
+	var behind []string
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		ends, err := adm.ListEndOffsets(ctx, spansTopic)
+		require.NoError(t, err)
+		committed, err := adm.FetchOffsets(ctx, "observatory-sink")
+		require.NoError(t, err)
+		behind = behind[:0]
+		ends.Each(func(end kadm.ListedOffset) {
+			c, _ := committed.Lookup(end.Topic, end.Partition)
+			if end.Offset > 0 && c.At < end.Offset {
+				behind = append(behind, fmt.Sprintf("partition %d: committed %d of %d", end.Partition, c.At, end.Offset))
+			}
+		})
+		if len(behind) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.Empty(t, behind, "the sink commits its offsets after the writes")
+	metrics, _ := ingest.scrape()
+	require.Contains(t, metrics, `outcome="ok"`, "ingest counts accepted requests")
+	t.Logf("kafka path: %d records on %s, %d spans stored", records, spansTopic, stored)
+}
