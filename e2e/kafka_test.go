@@ -17,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/llm-observatory/observatory/internal/queryapi"
 )
 
 // collectorProcess is `observatory collector --config FILE` with env.
@@ -135,8 +137,11 @@ func TestKafkaPath(t *testing.T) {
 		return string(out)
 	}
 	cli("migrate")
-	out := cli("keys", "create", "--scopes", "ingest", "--name", "kafka-e2e")
-	key := strings.Fields(out[strings.Index(out, "obs_"):])[0]
+	newKey := func(scopes string) string {
+		out := cli("keys", "create", "--scopes", scopes, "--name", "kafka-e2e-"+scopes)
+		return strings.Fields(out[strings.Index(out, "obs_"):])[0]
+	}
+	key, readKey := newKey("ingest"), newKey("read")
 
 	port := func(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
 	var grpcAddr string
@@ -227,7 +232,77 @@ func TestKafkaPath(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	require.Empty(t, behind, "the sink commits its offsets after the writes")
+	// The api role reads what the sink stored, with a read key.
+	api := &instance{t: t, api: startRole(t, env, "/readyz", func(addr string) []string { return []string{"api", "--addr", addr} })}
+	var tr queryapi.Trace
+	require.Equal(t, http.StatusOK, api.get(readKey, "/api/v1/traces/"+spans[0].SpanContext().TraceID().String(), &tr))
+	require.Len(t, tr.Spans, 1)
+	require.Contains(t, string(tr.Spans[0].InputMessages), "EMAIL_1")
+	require.Equal(t, http.StatusForbidden, api.get(key, "/api/v1/calls", nil), "an ingest key cannot read")
+
+	// The standalone gateway exports its spans to the ingest tier: a call
+	// through it comes out of Kafka into PostgreSQL and the api.
+	gw := startRole(t, env, "/healthz", func(addr string) []string {
+		return []string{"gateway", "--addr", addr, "--otlp-endpoint", grpcAddr}
+	})
+	const gwTrace = "5bf92f3577b34da6a3ce929d0e0e4736"
+	req, err := http.NewRequest(http.MethodPost, "http://"+gw+"/v1/chat/completions",
+		strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+newKey("gateway"))
+	req.Header.Set("traceparent", "00-"+gwTrace+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Eventually(t, func() bool {
+		tr = queryapi.Trace{}
+		return api.get(readKey, "/api/v1/traces/"+gwTrace, &tr) == http.StatusOK && len(tr.Spans) == 1
+	}, 60*time.Second, 100*time.Millisecond, "the gateway's call never reached the api")
+	require.Equal(t, "gpt-4o-mini", tr.Spans[0].RequestModel)
+	require.Positive(t, tr.Spans[0].TotalTokens)
+
 	metrics, _ := ingest.scrape()
 	require.Contains(t, metrics, `outcome="ok"`, "ingest counts accepted requests")
 	t.Logf("kafka path: %d records on %s, %d spans stored", records, spansTopic, stored)
+}
+
+// startRole runs `observatory <args(addr)>` on a free address with env
+// and waits until path answers 200; a start that lost its port to another
+// process is retried on a new one. It returns the address.
+func startRole(tb testing.TB, env []string, path string, args func(addr string) []string) string {
+	tb.Helper()
+start:
+	for attempt := 1; ; attempt++ {
+		addr, out := freePort(tb), &syncBuffer{}
+		cmd := exec.Command(binary(tb), args(addr)...)
+		cmd.Env = append(os.Environ(), env...)
+		cmd.Stdout, cmd.Stderr = out, out
+		require.NoError(tb, cmd.Start())
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		tb.Cleanup(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			<-exited
+			if tb.Failed() {
+				tb.Logf("observatory %s output:\n%s", args(addr)[0], out.String())
+			}
+		})
+		for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			select {
+			case <-exited:
+				require.Contains(tb, out.String(), "address already in use", "observatory %s exited during start", args(addr)[0])
+				require.Less(tb, attempt, 3, "lost a free port 3 times")
+				continue start
+			default:
+			}
+			if resp, err := http.Get("http://" + addr + path); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return addr
+				}
+			}
+			require.True(tb, time.Now().Before(deadline), "observatory %s not ready after 90s:\n%s", args(addr)[0], out.String())
+		}
+	}
 }

@@ -29,6 +29,7 @@ func commands() []command {
 		{"run", "run everything in one process (OTLP in, pipeline, SQLite or PostgreSQL, query API)", cmdRun},
 		{"collector", "run the LLM Observatory collector distribution with a config file", cmdCollector},
 		{"gateway", "run the OpenAI-compatible gateway alone (scaled mode)", cmdGateway},
+		{"api", "run the query API alone (scaled mode)", cmdAPI},
 		{"migrate", "apply database migrations", cmdMigrate},
 		{"demo", "send realistic LLM traffic to a running instance", cmdDemo},
 		{"keys", "create, list and revoke project API keys", cmdKeys},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -98,20 +99,45 @@ func redactURL(s string) string {
 
 func cmdGateway(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlags("gateway", "gateway [flags]\n\nServes the OpenAI-compatible gateway (/v1/chat/completions, /v1/embeddings,\n/v1/models, /v1/ingest) alone. Keys are verified against --database-url;\nspans go to the collector at --otlp-endpoint. `observatory run` already\nincludes the gateway on :8080.", stderr)
-	var sf storageFlags
-	sf.register(fs)
+	role := registerRole(fs)
 	o := embedded.GatewayOptions{Version: Version}
 	fs.StringVar(&o.Addr, "addr", "0.0.0.0:8080", "listen address")
 	fs.StringVar(&o.ConfigPath, "config", "", "gateway YAML config; default: every model on the built-in mock provider")
 	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "localhost:4317", "collector OTLP gRPC address for the gateway's spans")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	logger, err := newLogger(stderr, *logLevel)
-	if err != nil {
+	var err error
+	if o.RoleOptions, err = role(stderr); err != nil {
 		return err
 	}
-	o.DataDir, o.DatabaseURL, o.Secret, o.Logger = sf.dataDir, sf.databaseURL, sf.secret, logger
 	return embedded.RunGateway(ctx, o)
+}
+
+func cmdAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlags("api", "api [flags]\n\nServes the query API (/api/v1/…, /healthz, /readyz, /metrics) alone, reading\nwhat the sink collectors store in --database-url. Keys need the read scope and\nare verified with the same server secret (OBSERVATORY_SECRET) as the\ncollectors'. `observatory run` already includes it on :8090.", stderr)
+	role := registerRole(fs)
+	var o embedded.APIOptions
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8090", "listen address (0.0.0.0:8090 to serve other hosts)")
+	fs.BoolVar(&o.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	var err error
+	if o.RoleOptions, err = role(stderr); err != nil {
+		return err
+	}
+	return embedded.RunAPI(ctx, o)
+}
+
+// registerRole adds the flags every standalone role shares; the returned
+// function builds its options once the flags are parsed.
+func registerRole(fs *flag.FlagSet) func(stderr io.Writer) (embedded.RoleOptions, error) {
+	var sf storageFlags
+	sf.register(fs)
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	return func(stderr io.Writer) (embedded.RoleOptions, error) {
+		logger, err := newLogger(stderr, *logLevel)
+		return embedded.RoleOptions{DataDir: sf.dataDir, DatabaseURL: sf.databaseURL, Secret: sf.secret, Logger: logger}, err
+	}
 }

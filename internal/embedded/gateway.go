@@ -2,15 +2,11 @@ package embedded
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -60,44 +56,30 @@ func gatewayExporters(grpcAddr string, keys *exportKeys) gateway.ExporterFunc {
 
 // GatewayOptions configures RunGateway, the standalone gateway role.
 type GatewayOptions struct {
-	DataDir, DatabaseURL, Secret string
-	Addr                         string // [0.0.0.0:8080]
-	ConfigPath                   string
+	RoleOptions
+	Addr       string // [0.0.0.0:8080]
+	ConfigPath string
 	// OTLPEndpoint is the collector's OTLP gRPC address the gateway
 	// exports its spans to [localhost:4317].
 	OTLPEndpoint string
 	Version      string
-	Logger       *slog.Logger
 }
 
 // RunGateway serves the gateway alone (scaled mode) until ctx is done. It
 // verifies keys against the same database as the collectors and exports
 // spans to a collector, one export key per project (kept in DataDir).
 func RunGateway(ctx context.Context, o GatewayOptions) error {
-	if o.DataDir == "" {
-		o.DataDir = "data"
-	}
-	if o.DatabaseURL == "" {
-		o.DatabaseURL = filepath.Join(o.DataDir, DatabaseFile)
-	}
 	if o.Addr == "" {
 		o.Addr = "0.0.0.0:8080"
 	}
 	if o.OTLPEndpoint == "" {
 		o.OTLPEndpoint = "localhost:4317"
 	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	st, h, err := OpenTenancy(ctx, o.DataDir, o.DatabaseURL, o.Secret, o.Logger)
+	st, h, v, err := o.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	v, err := apikey.NewVerifier(apikey.VerifierOptions{Lookup: st, Hasher: h})
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w", o.Addr, err)
@@ -109,17 +91,6 @@ func RunGateway(ctx context.Context, o GatewayOptions) error {
 		ln.Close()
 		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- gw.Serve(ln) }()
 	o.Logger.Info("gateway listening", "addr", ln.Addr().String(), "otlp", o.OTLPEndpoint)
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return errors.Join(err, gw.Shutdown(sctx))
+	return serveUntil(ctx, func() error { return gw.Serve(ln) }, gw.Shutdown)
 }

@@ -27,6 +27,9 @@ func partitionName(d time.Time) string {
 // this process does not know to exist. Creators in every process serialise
 // on an advisory lock, so concurrent CREATE … IF NOT EXISTS never race.
 func (s *Store) ensurePartitions(ctx context.Context, calls []llmcall.Call) error {
+	if s.ts.hypertable {
+		return nil // TimescaleDB creates chunks
+	}
 	s.partMu.Lock()
 	need := map[string]time.Time{}
 	for i := range calls {
@@ -96,10 +99,6 @@ type partition struct {
 	day          time.Time
 }
 
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
 // partitions lists the daily partitions of spans (the one in the
 // search_path), skipping any whose name does not follow spans_pYYYYMMDD.
 func (s *Store) partitions(ctx context.Context, q querier) ([]partition, error) {
@@ -133,6 +132,9 @@ func (s *Store) partitions(ctx context.Context, q querier) ([]partition, error) 
 // retention by dropping partitions, never DELETE. It returns how many it
 // dropped.
 func (s *Store) DropPartitionsBefore(ctx context.Context, t time.Time) (int, error) {
+	if s.ts.hypertable {
+		return s.dropChunksBefore(ctx, t)
+	}
 	var dropped []string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		dropped = nil

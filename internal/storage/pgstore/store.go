@@ -9,12 +9,12 @@
 // lock, remembered in memory) and retention drops whole partitions
 // (DropPartitionsBefore), never DELETEs rows.
 //
-// TODO(timescaledb): when the timescaledb extension is present, spans
-// becomes a hypertable (1-day chunks, compression segmented by project_id,
-// continuous aggregates for Overview, retention by drop_chunks) and
-// ensurePartitions / DropPartitionsBefore give way to TimescaleDB's chunk
-// management. The extension is not installable here, so only native
-// partitioning is implemented.
+// Where the timescaledb extension (2.13+) is available, migration 0002
+// instead makes spans a hypertable (1-day chunks, compression segmented by
+// project_id, continuous aggregates calls_1m and calls_1h): partitions are
+// then TimescaleDB's chunks, ensurePartitions does nothing and
+// DropPartitionsBefore calls drop_chunks. Options.DisableTimescaleDB keeps
+// native partitioning; TimescaleDB reports the mode (see timescale.go).
 //
 // WriteCalls copies the batch (COPY, binary) into a temporary staging table
 // and moves it with INSERT … SELECT … ON CONFLICT DO NOTHING in key order
@@ -64,6 +64,10 @@ type Options struct {
 	MaxConns int
 	// Logger receives migration and partition messages; nil discards them.
 	Logger *slog.Logger
+	// DisableTimescaleDB keeps spans natively partitioned even where the
+	// timescaledb extension is available (migration 0002 then changes
+	// nothing). It matters only when 0002 is first applied.
+	DisableTimescaleDB bool
 }
 
 // Store is a storage.Store on PostgreSQL.
@@ -75,6 +79,10 @@ type Store struct {
 
 	partMu sync.Mutex
 	parts  map[string]bool // partition names known to exist
+
+	rls bool // reads run as readerRole (row-level security); see rls.go
+
+	ts timescale // TimescaleDB mode of spans; see timescale.go
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -104,11 +112,20 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
 	}
 	s := &Store{pool: pool, log: log, schema: opts.Schema, now: time.Now, parts: map[string]bool{}}
+	s.ts.disabled = opts.DisableTimescaleDB
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
 	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if err := s.detectTimescale(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if err := s.detectReaderRole(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
@@ -123,6 +140,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
 			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		if s.ts.disabled { // read by migration 0002; ends with the transaction
+			if _, err := tx.Exec(ctx, `SELECT set_config('observatory.timescaledb', 'off', true)`); err != nil {
+				return fmt.Errorf("migrate: set observatory.timescaledb: %w", err)
+			}
 		}
 		if s.schema != "" {
 			if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{s.schema}.Sanitize()); err != nil {
@@ -286,8 +308,8 @@ func scanCall(row pgx.Row) (llmcall.Call, error) {
 	return c, nil
 }
 
-func (s *Store) queryCalls(ctx context.Context, query string, args ...any) ([]llmcall.Call, error) {
-	rows, err := s.pool.Query(ctx, query, args...)
+func queryCalls(ctx context.Context, q querier, query string, args ...any) ([]llmcall.Call, error) {
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +335,11 @@ func (s *Store) ListCalls(ctx context.Context, q storage.CallQuery) (storage.Cal
 		return storage.CallPage{}, fmt.Errorf("pgstore: list calls: %w", err)
 	}
 	query, args := plan.SQL(dialect())
-	rows, err := s.queryCalls(ctx, query, args...)
+	var rows []llmcall.Call
+	err = s.readProject(ctx, q.ProjectID, func(db querier) (err error) {
+		rows, err = queryCalls(ctx, db, query, args...)
+		return err
+	})
 	if err != nil {
 		return storage.CallPage{}, fmt.Errorf("pgstore: list calls: %w", err)
 	}
@@ -325,8 +351,12 @@ func (s *Store) GetCall(ctx context.Context, projectID, spanID string) (llmcall.
 	if projectID == "" || spanID == "" {
 		return llmcall.Call{}, fmt.Errorf("pgstore: get call: %w", storeutil.InvalidQuery("project id and span id are required"))
 	}
-	c, err := scanCall(s.pool.QueryRow(ctx, "SELECT "+storeutil.SpanColumns+
-		" FROM spans WHERE project_id = $1 AND span_id = $2 ORDER BY start_time DESC, trace_id DESC LIMIT 1", projectID, spanID))
+	var c llmcall.Call
+	err := s.readProject(ctx, projectID, func(db querier) (err error) {
+		c, err = scanCall(db.QueryRow(ctx, "SELECT "+storeutil.SpanColumns+
+			" FROM spans WHERE project_id = $1 AND span_id = $2 ORDER BY start_time DESC, trace_id DESC LIMIT 1", projectID, spanID))
+		return err
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return llmcall.Call{}, storeutil.NotFound("pgstore: span %q of project %q", spanID, projectID)
 	}
@@ -341,8 +371,12 @@ func (s *Store) GetTrace(ctx context.Context, projectID, traceID string) ([]llmc
 	if projectID == "" || traceID == "" {
 		return nil, fmt.Errorf("pgstore: get trace: %w", storeutil.InvalidQuery("project id and trace id are required"))
 	}
-	calls, err := s.queryCalls(ctx, "SELECT "+storeutil.SpanColumns+
-		" FROM spans WHERE project_id = $1 AND trace_id = $2 ORDER BY start_time, span_id", projectID, traceID)
+	var calls []llmcall.Call
+	err := s.readProject(ctx, projectID, func(db querier) (err error) {
+		calls, err = queryCalls(ctx, db, "SELECT "+storeutil.SpanColumns+
+			" FROM spans WHERE project_id = $1 AND trace_id = $2 ORDER BY start_time, span_id", projectID, traceID)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: get trace: %w", err)
 	}
@@ -359,24 +393,27 @@ func (s *Store) Overview(ctx context.Context, q storage.OverviewQuery) (storage.
 		return storage.Overview{}, fmt.Errorf("pgstore: overview: %w", err)
 	}
 	query, args := plan.SQL(dialect())
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return storage.Overview{}, fmt.Errorf("pgstore: overview: %w", err)
-	}
-	defer rows.Close()
 	var out []storeutil.OverviewRow
-	for rows.Next() {
-		var (
-			r    storeutil.OverviewRow
-			kind int64
-		)
-		if err := rows.Scan(r.Targets(&kind)...); err != nil {
-			return storage.Overview{}, fmt.Errorf("pgstore: overview: %w", err)
+	err = s.readProject(ctx, q.ProjectID, func(db querier) error {
+		rows, err := db.Query(ctx, query, args...)
+		if err != nil {
+			return err
 		}
-		r.Total = kind == 0
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				r    storeutil.OverviewRow
+				kind int64
+			)
+			if err := rows.Scan(r.Targets(&kind)...); err != nil {
+				return err
+			}
+			r.Total = kind == 0
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return storage.Overview{}, fmt.Errorf("pgstore: overview: %w", err)
 	}
 	return plan.Build(out), nil

@@ -24,6 +24,17 @@ func open(t testing.TB) *pgstore.Store {
 	return s
 }
 
+// openNative opens a store that keeps native partitioning even where
+// TimescaleDB is available, for the tests of partitions.
+func openNative(t testing.TB) *pgstore.Store {
+	t.Helper()
+	schema, _ := storagetest.NewPostgresSchema(t)
+	s, err := pgstore.Open(context.Background(), pgstore.Options{URL: storagetest.PostgresURL(t), Schema: schema, MaxConns: 4, DisableTimescaleDB: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Store { return open(t) })
 }
@@ -79,7 +90,7 @@ func TestOpenErrors(t *testing.T) {
 
 func TestPartitions(t *testing.T) {
 	ctx := context.Background()
-	s := open(t)
+	s := openNative(t)
 	day0 := time.Date(2025, 1, 30, 0, 0, 0, 0, time.UTC)
 	var calls []llmcall.Call
 	for d := range 3 {
@@ -142,10 +153,10 @@ func TestPartitionDroppedByAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	url := storagetest.PostgresURL(t)
 	schema, _ := storagetest.NewPostgresSchema(t)
-	a, err := pgstore.Open(ctx, pgstore.Options{URL: url, Schema: schema})
+	a, err := pgstore.Open(ctx, pgstore.Options{URL: url, Schema: schema, DisableTimescaleDB: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
-	b, err := pgstore.Open(ctx, pgstore.Options{URL: url, Schema: schema})
+	b, err := pgstore.Open(ctx, pgstore.Options{URL: url, Schema: schema, DisableTimescaleDB: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 

@@ -1,0 +1,79 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/require"
+
+	"github.com/llm-observatory/observatory/internal/storage"
+	"github.com/llm-observatory/observatory/internal/storage/pgstore"
+	"github.com/llm-observatory/observatory/internal/storage/storagetest"
+)
+
+// TestRowLevelSecurity shows that the database itself keeps the reader
+// role inside one project: a query with no project filter at all, run the
+// way the store runs query-API reads, returns only that project's rows.
+func TestRowLevelSecurity(t *testing.T) {
+	ctx := context.Background()
+	schema, connURL := storagetest.NewPostgresSchema(t)
+	// Native partitioning: on TimescaleDB, spans (a compressed hypertable) has no row security.
+	s, err := pgstore.Open(ctx, pgstore.Options{URL: storagetest.PostgresURL(t), Schema: schema, MaxConns: 2, DisableTimescaleDB: true})
+	require.NoError(t, err)
+	defer s.Close()
+	require.True(t, s.RowLevelSecurity(), "the test user (a superuser) can become the reader role")
+
+	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+	require.NoError(t, s.WriteCalls(ctx, storagetest.BenchCalls("prj_a", 0, 3, start)))
+	require.NoError(t, s.WriteCalls(ctx, storagetest.BenchCalls("prj_b", 1, 5, start)))
+
+	conn, err := pgx.Connect(ctx, connURL)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	asReader := func(project string, fn func(tx pgx.Tx) error) error {
+		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT set_config('role', 'observatory_reader', true), set_config('observatory.project_id', $1, true)`, project); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+	}
+	count := func(project string) (n int, projects int) {
+		require.NoError(t, asReader(project, func(tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `SELECT count(*), count(DISTINCT project_id) FROM spans`).Scan(&n, &projects)
+		}))
+		return n, projects
+	}
+	n, p := count("prj_a")
+	require.Equal(t, 3, n, "prj_a's rows only, with no WHERE clause")
+	require.Equal(t, 1, p)
+	n, _ = count("prj_b")
+	require.Equal(t, 5, n)
+	n, _ = count("")
+	require.Zero(t, n, "no project set: nothing")
+
+	var pgErr *pgconn.PgError
+	err = asReader("prj_a", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM spans`)
+		return err
+	})
+	require.True(t, errors.As(err, &pgErr) && pgErr.Code == "42501", "the reader cannot write: %v", err)
+	err = asReader("prj_a", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `SELECT hash FROM api_keys`)
+		return err
+	})
+	require.True(t, errors.As(err, &pgErr) && pgErr.Code == "42501", "the reader cannot read key hashes: %v", err)
+
+	// The store's own reads go through the same role.
+	page, err := s.ListCalls(ctx, storage.CallQuery{ProjectID: "prj_b", From: start.Add(-time.Minute), To: start.Add(time.Minute), Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, page.Calls, 5)
+
+	// Writers and the owner are not limited.
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM spans`).Scan(&n))
+	require.Equal(t, 8, n)
+}
