@@ -84,7 +84,20 @@ limits:
 	var stdout, stderr bytes.Buffer
 	run.Stdout, run.Stderr = &stdout, &stderr
 	require.NoError(t, run.Run(), "node e2e.mjs: %s", stderr.String())
+	type usage struct {
+		PromptTokens     int64 `json:"prompt_tokens"`
+		CompletionTokens int64 `json:"completion_tokens"`
+		TotalTokens      int64 `json:"total_tokens"`
+	}
 	var res struct {
+		Chat struct {
+			Usage usage `json:"usage"`
+		} `json:"chat"`
+		Stream struct {
+			Text   string `json:"text"`
+			Usage  *usage `json:"usage"`
+			Chunks int    `json:"chunks"`
+		} `json:"stream"`
 		WrongKey     struct{ IsAuth bool } `json:"wrongKey"`
 		UnknownModel struct{ Status int }  `json:"unknownModel"`
 		RateLimited  struct {
@@ -95,6 +108,9 @@ limits:
 		} `json:"rateLimited"`
 	}
 	require.NoError(t, json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res), stdout.String())
+	require.NotNil(t, res.Stream.Usage, "the stream ends with the usage chunk the client asked for")
+	require.Positive(t, res.Stream.Usage.TotalTokens)
+	require.NotEmpty(t, res.Stream.Text)
 	require.True(t, res.WrongKey.IsAuth, "a wrong key is an AuthenticationError")
 	require.Equal(t, http.StatusNotFound, res.UnknownModel.Status)
 	var limited bool
@@ -112,13 +128,14 @@ limits:
 		if in.get(in.key, "/api/v1/calls?limit=100", &page) != http.StatusOK {
 			return false
 		}
-		n := 0
+		n, streamed := 0, false
 		for _, c := range page.Calls {
 			if c.RequestModel == "gpt-4o-mini" || c.RequestModel == "text-embedding-3-small" {
 				n++
 			}
+			streamed = streamed || strings.Contains(string(c.InputMessages), "Stream please")
 		}
-		return n >= 3
+		return n >= 3 && streamed
 	}, 30*time.Second, 100*time.Millisecond)
 	byModel := map[string][]llmcall.Call{}
 	for _, c := range page.Calls {
@@ -133,6 +150,22 @@ limits:
 		require.Positive(t, c.CostTotalUSD, "%s is priced", c.RequestModel)
 		require.Equal(t, "prj_default", c.ProjectID)
 	}
+	// The streamed call and the plain chat call carry the tokens the client saw.
+	var sawStream, sawChat bool
+	for _, c := range byModel["gpt-4o-mini"] {
+		switch {
+		case strings.Contains(string(c.InputMessages), "Stream please"):
+			sawStream = true
+			require.Equal(t, res.Stream.Usage.PromptTokens, c.InputTokens)
+			require.Equal(t, res.Stream.Usage.CompletionTokens, c.OutputTokens)
+			require.Positive(t, c.TTFTMS, "a streamed call records its time to first token")
+			require.Contains(t, string(c.OutputMessages), res.Stream.Text[:min(len(res.Stream.Text), 10)])
+		case strings.Contains(string(c.InputMessages), "Say hello"):
+			sawChat = true
+			require.Equal(t, res.Chat.Usage.TotalTokens, c.TotalTokens)
+		}
+	}
+	require.True(t, sawStream && sawChat, "both chat calls are in the API")
 	tr := in.waitTrace(t, traceID, 1)
 	require.True(t, tr.Spans[0].IsLLM || len(tr.Spans) > 0)
 	require.Equal(t, "00f067aa0ba902b7", tr.Spans[0].ParentSpanID, "the call joined the caller's trace")
