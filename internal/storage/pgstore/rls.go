@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // readerRole is the role query-API reads run as (migration 0003): row-level
@@ -16,7 +16,6 @@ const readerRole = "observatory_reader"
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // detectReaderRole reports whether this connection's user may become the
@@ -44,20 +43,88 @@ func (s *Store) detectReaderRole(ctx context.Context) error {
 	return nil
 }
 
-// readProject runs fn in a read-only transaction as the reader role bound
-// to projectID, so row-level security backs the query's own filter.
+// readProject runs fn with a querier whose statements run as the reader
+// role bound to projectID, so row-level security backs the query's own
+// filter.
 func (s *Store) readProject(ctx context.Context, projectID string, fn func(q querier) error) error {
 	if !s.rls {
 		return fn(s.pool)
 	}
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		// One round trip: both settings end with the transaction.
-		if _, err := tx.Exec(ctx, `SELECT set_config('role', $1, true), set_config('observatory.project_id', $2, true)`,
-			readerRole, projectID); err != nil {
-			return fmt.Errorf("become %s: %w", readerRole, err)
+	return fn(readerQuerier{pool: s.pool, projectID: projectID})
+}
+
+// readerQuerier sends each statement in one batch behind the two settings.
+// A batch is one implicit transaction (a single Sync in the extended
+// protocol), so set_config(..., true) holds for that statement and ends
+// with it: one round trip, and the pooled connection comes back unchanged.
+type readerQuerier struct {
+	pool      *pgxpool.Pool
+	projectID string
+}
+
+func (r readerQuerier) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('role', $1, true), set_config('observatory.project_id', $2, true)`, readerRole, r.projectID)
+	b.Queue(sql, args...)
+	br := r.pool.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return nil, fmt.Errorf("become %s: %w", readerRole, err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, batch: br}, nil
+}
+
+func (r readerQuerier) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := r.Query(ctx, sql, args...)
+	return batchRow{rows: rows, err: err}
+}
+
+// batchRows closes its batch (returning the connection) with the rows.
+type batchRows struct {
+	pgx.Rows
+	batch    pgx.BatchResults
+	closeErr error
+}
+
+func (b *batchRows) Close() {
+	b.Rows.Close()
+	b.closeErr = b.batch.Close()
+}
+
+func (b *batchRows) Err() error {
+	if err := b.Rows.Err(); err != nil {
+		return err
+	}
+	return b.closeErr
+}
+
+// batchRow is pgx.Row over batchRows: the first row, or pgx.ErrNoRows.
+type batchRow struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
 		}
-		return fn(tx)
-	})
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
 }
 
 // RowLevelSecurity reports whether query-API reads run as the reader role.
