@@ -1096,6 +1096,13 @@ func (c *contentConv) fromEvents(evs []contentEvent) eventContent {
 			b, _ := ev.body.(map[string]any)
 			var m msg
 			if mo, ok := b["message"].(map[string]any); ok {
+				// The <= 1.36 gen_ai.choice body has tool_calls next to
+				// message (OpenLLMetry's events); some emitters put them
+				// inside it.
+				if tc, ok := b["tool_calls"].([]any); ok && len(tc) > 0 && mo["tool_calls"] == nil {
+					mo = cloneMap(mo)
+					mo["tool_calls"] = tc
+				}
 				m = c.fromChatMessage(mo, "assistant")
 			} else if b != nil {
 				m = c.fromChatMessage(b, "assistant")

@@ -108,7 +108,12 @@ func (h *joinHarness) sendLogs(ctx context.Context, ld plog.Logs) {
 
 func readJoinLogs(t *testing.T) plog.Logs {
 	t.Helper()
-	ld, err := golden.ReadLogs(filepath.Join("testdata", "input", "join_logs.yaml"))
+	return readLogsFile(t, "join_logs.yaml")
+}
+
+func readLogsFile(t *testing.T, file string) plog.Logs {
+	t.Helper()
+	ld, err := golden.ReadLogs(filepath.Join("testdata", "input", file))
 	require.NoError(t, err)
 	return ld
 }
@@ -156,10 +161,10 @@ func spansByID(tds ...ptrace.Traces) map[string]outSpan {
 }
 
 // assertJoinGolden compares every span that reached the sink, whatever the
-// batches, with testdata/expected/join.yaml.
-func assertJoinGolden(t *testing.T, tds []ptrace.Traces) {
+// batches, with testdata/expected/<file>.
+func assertJoinGolden(t *testing.T, file string, tds []ptrace.Traces) {
 	t.Helper()
-	path := filepath.Join("testdata", "expected", "join.yaml")
+	path := filepath.Join("testdata", "expected", file)
 	if *update {
 		merged := ptrace.NewTraces()
 		for _, td := range tds {
@@ -206,7 +211,7 @@ func TestJoinLogsBeforeSpan(t *testing.T) {
 	h.sendTraces(ctx, "join_spans.yaml")
 	// Everything was there: the request goes on at once, joined.
 	require.Len(t, h.tsink.AllTraces(), 1)
-	assertJoinGolden(t, h.tsink.AllTraces())
+	assertJoinGolden(t, "join.yaml", h.tsink.AllTraces())
 	// The log records go on down the logs pipeline, unchanged but for the tenant.
 	require.Len(t, h.lsink.AllLogs(), 1)
 	assert.Equal(t, 5, h.lsink.LogRecordCount())
@@ -230,7 +235,7 @@ func TestJoinLogsAfterSpan(t *testing.T) {
 	// Content complete: released at once, not at the deadline.
 	require.Len(t, h.tsink.AllTraces(), 2)
 	assert.Equal(t, 4, h.tsink.SpanCount())
-	assertJoinGolden(t, h.tsink.AllTraces())
+	assertJoinGolden(t, "join.yaml", h.tsink.AllTraces())
 	// The held spans go on with the request's client info.
 	info := client.FromContext(h.tsink.Contexts()[1])
 	assert.Equal(t, "org_acme", info.Auth.GetAttribute(llmcall.AttrOrgID))
@@ -257,7 +262,43 @@ func TestJoinLogsAroundSpan(t *testing.T) {
 		return eventName(lr) == "gen_ai.choice" || eventName(lr) == "gen_ai.client.inference.operation.details"
 	}))
 	assert.Equal(t, 4, h.tsink.SpanCount())
-	assertJoinGolden(t, h.tsink.AllTraces())
+	assertJoinGolden(t, "join.yaml", h.tsink.AllTraces())
+}
+
+// TestJoinPerConvention sends the log-record content of other conventions
+// before and after its spans: OpenLLMetry's events (use_legacy_attributes
+// off: the spans carry no content) and OpenLIT's details event (a copy of
+// the content its span carries: the span never waits).
+func TestJoinPerConvention(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		held, spans int
+	}{
+		{name: "openllmetry", held: 2, spans: 2},
+		{name: "openlit", held: 0, spans: 1},
+	} {
+		spans, expected := tt.name+"_join_spans.yaml", tt.name+"_join.yaml"
+		ld := readLogsFile(t, tt.name+"_join_logs.yaml")
+		t.Run(tt.name+"/logs_before_span", func(t *testing.T) {
+			h := newJoinHarness(t, nil)
+			ctx := withAuth(acmeAuth)
+			h.sendLogs(ctx, ld)
+			h.sendTraces(ctx, spans)
+			require.Len(t, h.tsink.AllTraces(), 1, "everything was there: nothing waits")
+			assertJoinGolden(t, expected, h.tsink.AllTraces())
+			assert.Equal(t, ld.LogRecordCount(), h.lsink.LogRecordCount())
+		})
+		t.Run(tt.name+"/logs_after_span", func(t *testing.T) {
+			h := newJoinHarness(t, nil)
+			ctx := withAuth(acmeAuth)
+			h.sendTraces(ctx, spans)
+			assert.Equal(t, tt.spans-tt.held, h.tsink.SpanCount(), "spans without content wait")
+			h.sendLogs(ctx, ld)
+			require.Equal(t, tt.spans, h.tsink.SpanCount(), "content complete: released at once")
+			assertJoinGolden(t, expected, h.tsink.AllTraces())
+			assert.Equal(t, ld.LogRecordCount(), h.lsink.LogRecordCount())
+		})
+	}
 }
 
 func TestJoinTimeoutAndLateContent(t *testing.T) {

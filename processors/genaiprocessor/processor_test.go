@@ -98,6 +98,12 @@ func TestGoldenTraces(t *testing.T) {
 		{name: "openlit", ctx: withAuth(acmeAuth)},
 		{name: "otel_events", ctx: withAuth(acmeAuth)},
 		{name: "otel_agent", ctx: withAuth(acmeAuth)},
+		{name: "otel_current", ctx: withAuth(acmeAuth)},
+		{name: "otel_v136", ctx: withAuth(acmeAuth)},
+		{name: "otel_v136_agent", ctx: withAuth(acmeAuth)},
+		{name: "openllmetry_current", ctx: withAuth(acmeAuth)},
+		{name: "openlit_agent", ctx: withAuth(acmeAuth)},
+		{name: "openlit_legacy", ctx: withAuth(acmeAuth)},
 		{
 			name: "openinference_keep_original", input: "openinference", ctx: withAuth(acmeAuth),
 			cfg: func(c *Config) { c.Normalize.KeepOriginalAttributes = true },
