@@ -22,12 +22,19 @@ import (
 
 // BenchmarkIngest measures calls/s from the opentelemetry-go OTLP gRPC
 // exporter through the real binary (auth, genai, storage exporter) into
-// storage, until every call is readable through the query API.
+// storage, until every call is readable through the query API: embedded
+// on SQLite and on PostgreSQL, and the scaled path (ingest collector →
+// Kafka (kfake) → sink collector → PostgreSQL, read by `observatory api`).
 //
 //	go test -run '^$' -bench Ingest -benchtime 3x ./e2e/
 func BenchmarkIngest(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchIngest(b, startInstance(b, "", "--pprof")) })
 	b.Run("postgres", func(b *testing.B) { benchIngest(b, startInstance(b, postgresURL(b), "--pprof")) })
+	b.Run("kafka_postgres", func(b *testing.B) {
+		sc := startScaled(b)
+		api := startRole(b, sc.env, "/readyz", func(addr string) []string { return []string{"api", "--addr", addr} })
+		benchIngest(b, &instance{t: b, grpc: sc.grpc, api: api, key: sc.key(b, "ingest,read")})
+	})
 }
 
 const (
@@ -85,6 +92,9 @@ func benchIngest(b *testing.B, in *instance) {
 				return
 			}
 			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return // no --pprof on this role
+			}
 			f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".pprof"))
 			if err == nil {
 				_, _ = io.Copy(f, resp.Body)

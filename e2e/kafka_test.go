@@ -103,6 +103,58 @@ func (p *collectorProcess) scrape() (string, bool) {
 	return b.String(), resp.StatusCode == http.StatusOK
 }
 
+const spansTopic = "observatory-spans"
+
+// scaledTopology is the scaled deployment of otel-config/ as processes: a
+// kfake broker, PostgreSQL, an ingest and a sink collector.
+type scaledTopology struct {
+	env                []string // what every observatory process gets
+	url, brokers, grpc string   // database, Kafka, ingest OTLP/gRPC
+	ingest             *collectorProcess
+}
+
+func startScaled(tb testing.TB) *scaledTopology {
+	tb.Helper()
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, spansTopic))
+	require.NoError(tb, err)
+	tb.Cleanup(cluster.Close)
+	sc := &scaledTopology{url: postgresURL(tb), brokers: cluster.ListenAddrs()[0]}
+	sc.env = []string{
+		"OBSERVATORY_DATABASE_URL=" + sc.url,
+		"OBSERVATORY_SECRET=" + strings.Repeat("5e", 32),
+		"KAFKA_BROKERS=" + sc.brokers,
+		"OBSERVATORY_DATA_DIR=" + tb.TempDir(),
+	}
+	sc.cli(tb, "migrate")
+	port := func(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
+	sc.ingest = startCollector(tb, "../otel-config/ingest.yaml", sc.env, func(metrics string) []string {
+		sc.grpc = freePort(tb)
+		return []string{"OTLP_GRPC_ENDPOINT=" + sc.grpc, "OTLP_HTTP_ENDPOINT=" + freePort(tb),
+			"TELEMETRY_HOST=127.0.0.1", "TELEMETRY_PORT=" + port(metrics)}
+	})
+	startCollector(tb, "../otel-config/sink.yaml", sc.env, func(metrics string) []string {
+		return []string{"TELEMETRY_HOST=127.0.0.1", "TELEMETRY_PORT=" + port(metrics)}
+	})
+	return sc
+}
+
+// cli runs an observatory subcommand with the topology's environment.
+func (sc *scaledTopology) cli(tb testing.TB, args ...string) string {
+	tb.Helper()
+	cmd := exec.Command(binary(tb), args...)
+	cmd.Env = append(os.Environ(), sc.env...)
+	out, err := cmd.CombinedOutput()
+	require.NoError(tb, err, string(out))
+	return string(out)
+}
+
+// key creates a key of the default project with scopes (comma-separated).
+func (sc *scaledTopology) key(tb testing.TB, scopes string) string {
+	tb.Helper()
+	out := sc.cli(tb, "keys", "create", "--scopes", scopes, "--name", "e2e-"+scopes)
+	return strings.Fields(out[strings.Index(out, "obs_"):])[0]
+}
+
 // TestKafkaPath runs the scaled topology from otel-config/ as separate
 // processes: an ingest collector (OTLP with API keys → genai →
 // piiredaction → Kafka) and a sink collector (Kafka consumer group →
@@ -115,44 +167,9 @@ func TestKafkaPath(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 
-	const spansTopic = "observatory-spans"
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, spansTopic))
-	require.NoError(t, err)
-	defer cluster.Close()
-	brokers := cluster.ListenAddrs()[0]
-
-	url := postgresURL(t)
-	dataDir := t.TempDir()
-	env := []string{
-		"OBSERVATORY_DATABASE_URL=" + url,
-		"OBSERVATORY_SECRET=" + strings.Repeat("5e", 32),
-		"KAFKA_BROKERS=" + brokers,
-		"OBSERVATORY_DATA_DIR=" + dataDir,
-	}
-	cli := func(args ...string) string {
-		cmd := exec.Command(binary(t), args...)
-		cmd.Env = append(os.Environ(), env...)
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-		return string(out)
-	}
-	cli("migrate")
-	newKey := func(scopes string) string {
-		out := cli("keys", "create", "--scopes", scopes, "--name", "kafka-e2e-"+scopes)
-		return strings.Fields(out[strings.Index(out, "obs_"):])[0]
-	}
-	key, readKey := newKey("ingest"), newKey("read")
-
-	port := func(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
-	var grpcAddr string
-	ingest := startCollector(t, "../otel-config/ingest.yaml", env, func(metrics string) []string {
-		grpcAddr = freePort(t)
-		return []string{"OTLP_GRPC_ENDPOINT=" + grpcAddr, "OTLP_HTTP_ENDPOINT=" + freePort(t),
-			"TELEMETRY_HOST=127.0.0.1", "TELEMETRY_PORT=" + port(metrics)}
-	})
-	startCollector(t, "../otel-config/sink.yaml", env, func(metrics string) []string {
-		return []string{"TELEMETRY_HOST=127.0.0.1", "TELEMETRY_PORT=" + port(metrics)}
-	})
+	sc := startScaled(t)
+	key, readKey := sc.key(t, "ingest"), sc.key(t, "read")
+	env, url, brokers, grpcAddr, ingest := sc.env, sc.url, sc.brokers, sc.grpc, sc.ingest
 
 	in := &instance{t: t, grpc: grpcAddr}
 	spans := piiSpans(time.Now().Add(-time.Minute))
@@ -249,7 +266,7 @@ func TestKafkaPath(t *testing.T) {
 	req, err := http.NewRequest(http.MethodPost, "http://"+gw+"/v1/chat/completions",
 		strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}`))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+newKey("gateway"))
+	req.Header.Set("Authorization", "Bearer "+sc.key(t, "gateway"))
 	req.Header.Set("traceparent", "00-"+gwTrace+"-00f067aa0ba902b7-01")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
