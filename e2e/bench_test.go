@@ -32,7 +32,7 @@ func BenchmarkIngest(b *testing.B) {
 	b.Run("postgres", func(b *testing.B) { benchIngest(b, startInstance(b, postgresURL(b), "--pprof")) })
 	b.Run("kafka_postgres", func(b *testing.B) {
 		sc := startScaled(b)
-		api := startRole(b, sc.env, "/readyz", func(addr string) []string { return []string{"api", "--addr", addr} })
+		api := startRole(b, sc.env, "query API listening", "/readyz", func(addr string) []string { return []string{"api", "--addr", addr} })
 		benchIngest(b, &instance{t: b, grpc: sc.grpc, api: api, key: sc.key(b, "ingest,read")})
 	})
 }

@@ -196,20 +196,32 @@ func (in *instance) cli(args ...string) (string, error) {
 }
 
 // get calls the query API with key and decodes JSON into v (if not nil).
+// It reports errors with Errorf, never FailNow, so it is safe inside
+// require.Eventually's condition (another goroutine); 0 means no answer.
 func (in *instance) get(key, path string, v any) int {
-	in.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, "http://"+in.api+path, nil)
-	require.NoError(in.t, err)
+	if err != nil {
+		in.t.Errorf("GET %s: %v", path, err)
+		return 0
+	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := http.DefaultClient.Do(req)
-	require.NoError(in.t, err)
+	if err != nil {
+		in.t.Errorf("GET %s: %v", path, err)
+		return 0
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	require.NoError(in.t, err)
+	if err != nil {
+		in.t.Errorf("GET %s: read body: %v", path, err)
+		return 0
+	}
 	if v != nil && resp.StatusCode == http.StatusOK {
-		require.NoError(in.t, json.Unmarshal(b, v), string(b))
+		if err := json.Unmarshal(b, v); err != nil {
+			in.t.Errorf("GET %s: %v: %s", path, err, b)
+		}
 	}
 	return resp.StatusCode
 }

@@ -164,10 +164,9 @@ func (sc *scaledTopology) key(tb testing.TB, scopes string) string {
 // holds a raw PII value.
 func TestKafkaPath(t *testing.T) {
 	t.Parallel()
+	sc := startScaled(t) // builds the binary first: not on the clock below
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-
-	sc := startScaled(t)
 	key, readKey := sc.key(t, "ingest"), sc.key(t, "read")
 	env, url, brokers, grpcAddr, ingest := sc.env, sc.url, sc.brokers, sc.grpc, sc.ingest
 
@@ -230,27 +229,44 @@ func TestKafkaPath(t *testing.T) {
 	// The sink marks offsets only after its writes returned: the group's
 	// committed offsets reach the end of every partition.
 	adm := kadm.NewClient(reader)
-	var behind []string
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	behind := func() []string {
 		ends, err := adm.ListEndOffsets(ctx, spansTopic)
 		require.NoError(t, err)
 		committed, err := adm.FetchOffsets(ctx, "observatory-sink")
 		require.NoError(t, err)
-		behind = behind[:0]
+		var out []string
 		ends.Each(func(end kadm.ListedOffset) {
 			c, _ := committed.Lookup(end.Topic, end.Partition)
 			if end.Offset > 0 && c.At < end.Offset {
-				behind = append(behind, fmt.Sprintf("partition %d: committed %d of %d", end.Partition, c.At, end.Offset))
+				out = append(out, fmt.Sprintf("partition %d: committed %d of %d", end.Partition, c.At, end.Offset))
 			}
 		})
-		if len(behind) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
+		return out
 	}
-	require.Empty(t, behind, "the sink commits its offsets after the writes")
+	require.Eventually(t, func() bool { return len(behind()) == 0 }, 30*time.Second, 200*time.Millisecond,
+		"the sink commits its offsets once the writes returned")
+
+	// And not before: while spans is locked the sink's write cannot return,
+	// so a new record's offset must stay uncommitted until the lock goes.
+	locker, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer locker.Close(ctx)
+	lock, err := locker.Begin(ctx)
+	require.NoError(t, err)
+	_, err = lock.Exec(ctx, `LOCK TABLE spans IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	require.NoError(t, exp.ExportSpans(ctx, llmTrace(0xce, time.Now().Add(-time.Minute), "gpt-4o")))
+	require.Eventually(t, func() bool { return len(behind()) > 0 }, 30*time.Second, 100*time.Millisecond, "the new record reaches Kafka")
+	time.Sleep(3 * time.Second) // several commit intervals of the consumer
+	require.NotEmpty(t, behind(), "an offset was committed while its write could not have returned")
+	require.NoError(t, lock.Rollback(ctx))
+	require.Eventually(t, func() bool { return len(behind()) == 0 }, 30*time.Second, 200*time.Millisecond,
+		"after the lock the write returns and the offset is committed")
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM spans`).Scan(&stored))
+	require.Equal(t, 5, stored, "the trace written after the lock")
+
 	// The api role reads what the sink stored, with a read key.
-	api := &instance{t: t, api: startRole(t, env, "/readyz", func(addr string) []string { return []string{"api", "--addr", addr} })}
+	api := &instance{t: t, api: startRole(t, env, "query API listening", "/readyz", func(addr string) []string { return []string{"api", "--addr", addr} })}
 	var tr queryapi.Trace
 	require.Equal(t, http.StatusOK, api.get(readKey, "/api/v1/traces/"+spans[0].SpanContext().TraceID().String(), &tr))
 	require.Len(t, tr.Spans, 1)
@@ -259,7 +275,7 @@ func TestKafkaPath(t *testing.T) {
 
 	// The standalone gateway exports its spans to the ingest tier: a call
 	// through it comes out of Kafka into PostgreSQL and the api.
-	gw := startRole(t, env, "/healthz", func(addr string) []string {
+	gw := startRole(t, env, "gateway listening", "/healthz", func(addr string) []string {
 		return []string{"gateway", "--addr", addr, "--otlp-endpoint", grpcAddr}
 	})
 	const gwTrace = "5bf92f3577b34da6a3ce929d0e0e4736"
@@ -285,9 +301,10 @@ func TestKafkaPath(t *testing.T) {
 }
 
 // startRole runs `observatory <args(addr)>` on a free address with env
-// and waits until path answers 200; a start that lost its port to another
-// process is retried on a new one. It returns the address.
-func startRole(tb testing.TB, env []string, path string, args func(addr string) []string) string {
+// and waits until it logged logLine and path answers 200 (its own log line
+// first: another test's process may have taken the freed port); a start
+// that lost its port is retried on a new one. It returns the address.
+func startRole(tb testing.TB, env []string, logLine, path string, args func(addr string) []string) string {
 	tb.Helper()
 start:
 	for attempt := 1; ; attempt++ {
@@ -300,7 +317,12 @@ start:
 		go func() { _ = cmd.Wait(); close(exited) }()
 		tb.Cleanup(func() {
 			_ = cmd.Process.Signal(syscall.SIGTERM)
-			<-exited
+			select {
+			case <-exited:
+			case <-time.After(15 * time.Second):
+				_ = cmd.Process.Kill()
+				tb.Errorf("observatory %s did not stop within 15s of SIGTERM", args(addr)[0])
+			}
 			if tb.Failed() {
 				tb.Logf("observatory %s output:\n%s", args(addr)[0], out.String())
 			}
@@ -313,10 +335,12 @@ start:
 				continue start
 			default:
 			}
-			if resp, err := http.Get("http://" + addr + path); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return addr
+			if strings.Contains(out.String(), logLine) {
+				if resp, err := http.Get("http://" + addr + path); err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						return addr
+					}
 				}
 			}
 			require.True(tb, time.Now().Before(deadline), "observatory %s not ready after 90s:\n%s", args(addr)[0], out.String())
