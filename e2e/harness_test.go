@@ -247,13 +247,7 @@ func postgresURL(tb testing.TB) string {
 	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
 	require.NoError(tb, err)
 	conn.Close(ctx)
-	tb.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			conn.Close(context.Background())
-		}
-	})
+	tb.Cleanup(func() { storagetest.DropPostgresSchema(tb, base, schema) })
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"

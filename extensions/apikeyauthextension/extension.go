@@ -185,8 +185,10 @@ func httpOutcome(code int, body string) string {
 		return "too_large"
 	case code == http.StatusUnsupportedMediaType:
 		return "unsupported_media_type"
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+	case code == http.StatusUnauthorized:
 		return "unauthenticated"
+	case code == http.StatusForbidden:
+		return "forbidden"
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 		return "throttled"
 	case code >= 500:
@@ -209,8 +211,10 @@ func grpcOutcome(err error) string {
 			return "too_large"
 		}
 		return "throttled"
-	case codes.Unauthenticated, codes.PermissionDenied:
+	case codes.Unauthenticated:
 		return "unauthenticated"
+	case codes.PermissionDenied:
+		return "forbidden"
 	case codes.Unavailable:
 		return "throttled"
 	case codes.Internal, codes.Unknown, codes.DataLoss:

@@ -99,6 +99,8 @@ func TestAuthenticate(t *testing.T) {
 
 func TestOutcomes(t *testing.T) {
 	require.Equal(t, "ok", httpOutcome(200, ""))
+	require.Equal(t, "forbidden", grpcOutcome(status.Error(codes.PermissionDenied, "scope")))
+	require.Equal(t, "unauthenticated", grpcOutcome(status.Error(codes.Unauthenticated, "key")))
 	require.Equal(t, "bad_request", httpOutcome(400, "proto: cannot parse"))
 	require.Equal(t, "too_large", httpOutcome(400, "http: request body too large"))
 	require.Equal(t, "unsupported_media_type", httpOutcome(415, ""))

@@ -93,3 +93,13 @@ func TestPrices(t *testing.T) {
 	require.Equal(t, 1, Main([]string{"prices", "check", bad}, &stdout, &stderr))
 	require.Contains(t, stderr.String(), "acme-llm-7b")
 }
+
+func TestStandaloneRolesNeedTheSharedSecret(t *testing.T) {
+	t.Setenv("OBSERVATORY_SECRET", "")
+	for _, role := range []string{"api", "gateway"} {
+		var stdout, stderr bytes.Buffer
+		code := Main([]string{role, "--database-url", "postgres://observatory@127.0.0.1:1/observatory", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0"}, &stdout, &stderr)
+		require.Equal(t, 1, code, role)
+		require.Contains(t, stderr.String(), "set OBSERVATORY_SECRET", role)
+	}
+}

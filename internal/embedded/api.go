@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -91,6 +93,14 @@ func (r *RoleOptions) open(ctx context.Context) (storage.Store, *apikey.Hasher, 
 	}
 	if r.Logger == nil {
 		r.Logger = slog.Default()
+	}
+	// A standalone role shares its database with collectors that verify
+	// keys with their secret: a secret made up here would reject every key.
+	if strings.Contains(r.DatabaseURL, "://") && r.Secret == "" {
+		if _, err := os.Stat(filepath.Join(r.DataDir, SecretFile)); err != nil {
+			return nil, nil, nil, fmt.Errorf("set OBSERVATORY_SECRET to the server secret the collectors use " +
+				"(hex, the same in every process that verifies keys): without it this process would reject every key")
+		}
 	}
 	st, h, err := OpenTenancy(ctx, r.DataDir, r.DatabaseURL, r.Secret, r.Logger)
 	if err != nil {

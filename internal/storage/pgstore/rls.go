@@ -2,15 +2,12 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// readerRole is the role query-API reads run as (migration 0003): row-level
-// security limits it to the project named by observatory.project_id.
-const readerRole = "observatory_reader"
 
 // querier is what the read paths need of a pool or a transaction.
 type querier interface {
@@ -18,15 +15,12 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// detectReaderRole reports whether this connection's user may become the
-// reader role; when it may not (no CREATEROLE at migration time), reads
-// run as the connecting user and rely on the queries' own project filter.
+// detectReaderRole finds this deployment's reader role (migration 0003)
+// and proves the connecting user can read as it, by doing so once; when it
+// cannot (no CREATEROLE at migration time, no SET privilege, grants
+// missing), reads run as the connecting user and rely on the queries' own
+// project filter.
 func (s *Store) detectReaderRole(ctx context.Context) error {
-	err := s.pool.QueryRow(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)
-		THEN pg_has_role(current_user, $1, 'MEMBER') ELSE false END`, readerRole).Scan(&s.rls)
-	if err != nil {
-		return fmt.Errorf("check role %s: %w", readerRole, err)
-	}
 	var spansRLS bool
 	if err := s.pool.QueryRow(ctx, `SELECT relrowsecurity FROM pg_class WHERE oid = 'spans'::regclass`).Scan(&spansRLS); err != nil {
 		return fmt.Errorf("check row security of spans: %w", err)
@@ -35,22 +29,46 @@ func (s *Store) detectReaderRole(ctx context.Context) error {
 		s.log.Info("row-level security is off on spans (a TimescaleDB hypertable with compression refuses it); " +
 			"reads rely on their project filter")
 	}
-	if !s.rls {
-		s.log.Warn("row-level security: reads run as the connecting user, not "+readerRole+
-			" (the migration could not create or grant it: needs CREATEROLE); the API's project checks still apply",
-			"role", readerRole)
+	var role string
+	err := s.pool.QueryRow(ctx, `SELECT reader_role FROM row_security LIMIT 1`).Scan(&role)
+	if errors.Is(err, pgx.ErrNoRows) {
+		s.log.Warn("row-level security: reads run as the connecting user: the migration could not create the " +
+			"reader role (needs CREATEROLE); the API's project checks still apply")
+		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("find the reader role: %w", err)
+	}
+	rows, err := readerQuerier{pool: s.pool, role: role}.Query(ctx, `SELECT 1 FROM spans LIMIT 0`)
+	if err == nil {
+		rows.Close()
+		err = rows.Err()
+	}
+	if err != nil {
+		s.log.Warn("row-level security: reads run as the connecting user: it cannot read as the reader role; "+
+			"grant it (see docs/operations.md); the API's project checks still apply", "role", role, "error", err)
+		return nil
+	}
+	s.reader = role
+	s.log.Info("row-level security: query-API reads run as the reader role", "role", role)
 	return nil
 }
+
+// RowLevelSecurity reports whether query-API reads run as the reader role.
+func (s *Store) RowLevelSecurity() bool { return s.reader != "" }
+
+// ReaderRole is the role query-API reads run as; empty when they run as
+// the connecting user.
+func (s *Store) ReaderRole() string { return s.reader }
 
 // readProject runs fn with a querier whose statements run as the reader
 // role bound to projectID, so row-level security backs the query's own
 // filter.
 func (s *Store) readProject(ctx context.Context, projectID string, fn func(q querier) error) error {
-	if !s.rls {
+	if s.reader == "" {
 		return fn(s.pool)
 	}
-	return fn(readerQuerier{pool: s.pool, projectID: projectID})
+	return fn(readerQuerier{pool: s.pool, role: s.reader, projectID: projectID})
 }
 
 // readerQuerier sends each statement in one batch behind the two settings.
@@ -58,18 +76,18 @@ func (s *Store) readProject(ctx context.Context, projectID string, fn func(q que
 // protocol), so set_config(..., true) holds for that statement and ends
 // with it: one round trip, and the pooled connection comes back unchanged.
 type readerQuerier struct {
-	pool      *pgxpool.Pool
-	projectID string
+	pool            *pgxpool.Pool
+	role, projectID string
 }
 
 func (r readerQuerier) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	b := &pgx.Batch{}
-	b.Queue(`SELECT set_config('role', $1, true), set_config('observatory.project_id', $2, true)`, readerRole, r.projectID)
+	b.Queue(`SELECT set_config('role', $1, true), set_config('observatory.project_id', $2, true)`, r.role, r.projectID)
 	b.Queue(sql, args...)
 	br := r.pool.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		br.Close()
-		return nil, fmt.Errorf("become %s: %w", readerRole, err)
+		return nil, fmt.Errorf("become %s: %w", r.role, err)
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -126,6 +144,3 @@ func (r batchRow) Scan(dest ...any) error {
 	r.rows.Close()
 	return r.rows.Err()
 }
-
-// RowLevelSecurity reports whether query-API reads run as the reader role.
-func (s *Store) RowLevelSecurity() bool { return s.rls }

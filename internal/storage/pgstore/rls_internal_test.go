@@ -19,16 +19,16 @@ func TestReadProjectBecomesReader(t *testing.T) {
 	s, err := Open(ctx, Options{URL: storagetest.PostgresURL(t), Schema: schema, MaxConns: 1})
 	require.NoError(t, err)
 	defer s.Close()
-	require.True(t, s.rls)
+	require.NotEmpty(t, s.reader)
 	var user, project string
 	require.NoError(t, s.readProject(ctx, "prj_x", func(q querier) error {
 		return q.QueryRow(ctx, `SELECT current_user::text, current_setting('observatory.project_id', true)`).Scan(&user, &project)
 	}))
-	require.Equal(t, readerRole, user)
+	require.Equal(t, s.reader, user)
 	require.Equal(t, "prj_x", project)
 	// MaxConns 1: the same connection, after the read.
 	require.NoError(t, s.pool.QueryRow(ctx, `SELECT current_user::text, coalesce(current_setting('observatory.project_id', true), '')`).Scan(&user, &project))
-	require.NotEqual(t, readerRole, user)
+	require.NotEqual(t, s.reader, user)
 	require.Empty(t, project)
 }
 
@@ -45,10 +45,11 @@ func BenchmarkGetCallRLS(b *testing.B) {
 	defer s.Close()
 	calls := storagetest.BenchCalls("prj_a", 0, 1000, time.Now().UTC().Add(-time.Hour))
 	require.NoError(b, s.WriteCalls(ctx, calls))
-	for _, rls := range []bool{true, false} {
-		name := map[bool]string{true: "as_reader", false: "as_connecting_user"}[rls]
+	reader := s.reader
+	for _, role := range []string{reader, ""} {
+		name := map[bool]string{true: "as_reader", false: "as_connecting_user"}[role != ""]
 		b.Run(name, func(b *testing.B) {
-			s.rls = rls
+			s.reader = role
 			for i := range b.N {
 				if _, err := s.GetCall(ctx, "prj_a", calls[i%len(calls)].SpanID); err != nil {
 					b.Fatal(err)

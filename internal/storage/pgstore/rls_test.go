@@ -26,6 +26,8 @@ func TestRowLevelSecurity(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	require.True(t, s.RowLevelSecurity(), "the test user (a superuser) can become the reader role")
+	reader := s.ReaderRole()
+	require.Contains(t, reader, "observatory_reader_")
 
 	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
 	require.NoError(t, s.WriteCalls(ctx, storagetest.BenchCalls("prj_a", 0, 3, start)))
@@ -36,7 +38,7 @@ func TestRowLevelSecurity(t *testing.T) {
 	defer conn.Close(ctx)
 	asReader := func(project string, fn func(tx pgx.Tx) error) error {
 		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT set_config('role', 'observatory_reader', true), set_config('observatory.project_id', $1, true)`, project); err != nil {
+			if _, err := tx.Exec(ctx, `SELECT set_config('role', $1, true), set_config('observatory.project_id', $2, true)`, reader, project); err != nil {
 				return err
 			}
 			return fn(tx)
@@ -76,4 +78,34 @@ func TestRowLevelSecurity(t *testing.T) {
 	// Writers and the owner are not limited.
 	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM spans`).Scan(&n))
 	require.Equal(t, 8, n)
+
+	// A role granted the reader (say, a dashboard's) is bound like it.
+	member := "rls_member_" + schema
+	_, err = conn.Exec(ctx, `CREATE ROLE `+pgx.Identifier{member}.Sanitize()+` NOLOGIN IN ROLE `+pgx.Identifier{reader}.Sanitize())
+	require.NoError(t, err)
+	defer func() { _, _ = conn.Exec(context.Background(), `DROP ROLE `+pgx.Identifier{member}.Sanitize()) }()
+	var asMember int
+	require.NoError(t, pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('role', $1, true)`, member); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT count(*) FROM spans`).Scan(&asMember)
+	}))
+	require.Zero(t, asMember, "a member of the reader role without a project sees nothing")
+
+	// Another deployment (schema) has its own reader, which cannot even
+	// reach this one's tables.
+	other, _ := storagetest.NewPostgresSchema(t)
+	s2, err := pgstore.Open(ctx, pgstore.Options{URL: storagetest.PostgresURL(t), Schema: other, MaxConns: 1, DisableTimescaleDB: true})
+	require.NoError(t, err)
+	defer s2.Close()
+	require.NotEqual(t, reader, s2.ReaderRole())
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('role', $1, true), set_config('observatory.project_id', 'prj_a', true)`, s2.ReaderRole()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `SELECT count(*) FROM `+pgx.Identifier{schema, "spans"}.Sanitize())
+		return err
+	})
+	require.True(t, errors.As(err, &pgErr) && pgErr.Code == "42501", "another deployment's reader cannot read here: %v", err)
 }

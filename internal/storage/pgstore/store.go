@@ -80,7 +80,7 @@ type Store struct {
 	partMu sync.Mutex
 	parts  map[string]bool // partition names known to exist
 
-	rls bool // reads run as readerRole (row-level security); see rls.go
+	reader string // role query-API reads run as (row-level security); see rls.go
 
 	ts timescale // TimescaleDB mode of spans; see timescale.go
 }

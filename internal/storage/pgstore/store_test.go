@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/llm-observatory/observatory/internal/llmcall"
@@ -67,13 +66,7 @@ func TestOpenCreatesSchema(t *testing.T) {
 	url := storagetest.PostgresURL(t)
 	schema, _ := storagetest.NewPostgresSchema(t)
 	schema += "_new" // does not exist yet
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), url)
-		require.NoError(t, err)
-		defer conn.Close(context.Background())
-		_, err = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-		require.NoError(t, err)
-	})
+	t.Cleanup(func() { storagetest.DropPostgresSchema(t, url, schema) })
 	s, err := pgstore.Open(context.Background(), pgstore.Options{URL: url, Schema: schema})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })

@@ -60,12 +60,35 @@ func NewPostgresSchema(tb testing.TB) (schema, connURL string) {
 	if err := exec("CREATE SCHEMA " + ident); err != nil {
 		tb.Fatalf("create test schema (is PostgreSQL up at TEST_DATABASE_URL?): %v", err)
 	}
-	tb.Cleanup(func() {
-		if err := exec("DROP SCHEMA IF EXISTS " + ident + " CASCADE"); err != nil {
-			tb.Errorf("drop test schema %s: %v", schema, err)
-		}
-	})
+	tb.Cleanup(func() { DropPostgresSchema(tb, base, schema) })
 	return schema, WithSearchPath(tb, base, schema)
+}
+
+// DropPostgresSchema drops a test schema and the cluster-wide reader role
+// its store created (migration 0003), so test runs leave no roles behind.
+func DropPostgresSchema(tb testing.TB, base, schema string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		tb.Errorf("drop test schema %s: %v", schema, err)
+		return
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	ident := pgx.Identifier{schema}.Sanitize()
+	var role string
+	if err := conn.QueryRow(ctx, `SELECT reader_role FROM `+pgx.Identifier{schema, "row_security"}.Sanitize()).Scan(&role); err != nil {
+		role = "" // no store opened in it, or no role created
+	}
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+ident+" CASCADE"); err != nil {
+		tb.Errorf("drop test schema %s: %v", schema, err)
+	}
+	if role != "" {
+		if _, err := conn.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize()); err != nil {
+			tb.Logf("drop reader role %s: %v", role, err)
+		}
+	}
 }
 
 // WithSearchPath returns the connection string connStr with its

@@ -4,77 +4,84 @@
 --   * <table>_all: permissive, for every role. The writers (collector sinks,
 --     the gateway, key management) handle many tenants by nature, and an
 --     application role that is not the tables' owner must keep working.
---   * <table>_tenant: RESTRICTIVE (ANDed with the permissive one), binding
---     only the role observatory_reader: a reader sees the rows of the
---     project (or org) named by the transaction-local setting
---     observatory.project_id (observatory.org_id) and nothing when it is unset.
--- The store runs every query-API read as observatory_reader with that
--- setting (set_config(..., true): one transaction), so a read whose WHERE
--- clause forgot the project still cannot return another tenant's rows.
+--   * <table>_tenant: RESTRICTIVE (ANDed with the permissive one), TO this
+--     deployment's reader role and so to every member of it: a reader sees
+--     the rows of the project (org) named by the transaction-local setting
+--     observatory.project_id (observatory.org_id), and nothing when unset.
+-- The store runs every query-API read as the reader role with that setting,
+-- so a read whose WHERE clause forgot the project still cannot return
+-- another tenant's rows.
 --
--- observatory_reader is a cluster-wide NOLOGIN role. Creating it needs
--- CREATEROLE (or superuser); without it the policies are still installed
--- and the store reads as the connecting role (it checks membership at
--- start and logs which it does).
+-- The reader role is per deployment (database and schema), named
+-- observatory_reader_<10 hex of md5(database.schema)> and recorded in
+-- row_security: roles are cluster-wide, and one role shared by several
+-- deployments would let each owner read the others' spans through it. It
+-- may only SELECT spans, in this schema. It is granted to the migrating
+-- user (PostgreSQL 16+: SET only, not INHERIT), who SETs ROLE to it.
+-- Creating it needs CREATEROLE (or superuser); without it the policies on
+-- the reader are skipped and the store reads as the connecting user (it
+-- probes the role at every start and logs which it does).
+--
+-- spans gets RLS only when natively partitioned: a TimescaleDB hypertable
+-- (0002) with compression and continuous aggregates refuses row security,
+-- so there reads rely on the queries' project filter.
 
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'observatory_reader') THEN
-        BEGIN
-            CREATE ROLE observatory_reader NOLOGIN;
-        EXCEPTION
-            WHEN duplicate_object OR unique_violation THEN NULL; -- created concurrently
-            WHEN insufficient_privilege THEN
-                RAISE NOTICE 'observatory: cannot create role observatory_reader (needs CREATEROLE); reads run as %', current_user;
-        END;
-    END IF;
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'observatory_reader') THEN
-        -- Membership lets a non-superuser owner SET ROLE to the reader.
-        IF NOT pg_has_role(current_user, 'observatory_reader', 'MEMBER') THEN
-            BEGIN
-                EXECUTE format('GRANT observatory_reader TO %I', current_user);
-            EXCEPTION WHEN insufficient_privilege THEN
-                RAISE NOTICE 'observatory: cannot grant observatory_reader to %; reads run as %', current_user, current_user;
-            END;
-        END IF;
-        EXECUTE format('GRANT USAGE ON SCHEMA %I TO observatory_reader', current_schema());
-        GRANT SELECT ON spans TO observatory_reader;
-    END IF;
-END $$;
-
--- current_user is observatory_reader only inside a reader transaction
--- (SET ROLE); the name comparison works whether or not the role exists.
--- NULLIF: a setting reset to '' matches no row, as an unset one does.
--- spans: only when natively partitioned. A TimescaleDB hypertable (0002)
--- with compression and continuous aggregates refuses row security (and the
--- other way round), so there reads rely on the queries' project filter.
-DO $$
-BEGIN
-    IF (SELECT relkind FROM pg_class WHERE oid = 'spans'::regclass) = 'p' THEN
-        ALTER TABLE spans ENABLE ROW LEVEL SECURITY;
-        CREATE POLICY spans_all ON spans USING (true) WITH CHECK (true);
-        CREATE POLICY spans_tenant ON spans AS RESTRICTIVE
-            USING (current_user <> 'observatory_reader'
-                   OR project_id = NULLIF(current_setting('observatory.project_id', true), ''));
-    ELSE
-        RAISE NOTICE 'observatory: spans is a TimescaleDB hypertable; row-level security stays off on it';
-    END IF;
-END $$;
-
-ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY;
-CREATE POLICY api_keys_all ON api_keys USING (true) WITH CHECK (true);
-CREATE POLICY api_keys_tenant ON api_keys AS RESTRICTIVE
-    USING (current_user <> 'observatory_reader'
-           OR project_id = NULLIF(current_setting('observatory.project_id', true), ''));
-
-ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
-CREATE POLICY projects_all ON projects USING (true) WITH CHECK (true);
-CREATE POLICY projects_tenant ON projects AS RESTRICTIVE
-    USING (current_user <> 'observatory_reader'
-           OR id = NULLIF(current_setting('observatory.project_id', true), ''));
+CREATE TABLE row_security (
+    reader_role text NOT NULL
+);
 
 ALTER TABLE orgs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY orgs_all ON orgs USING (true) WITH CHECK (true);
-CREATE POLICY orgs_tenant ON orgs AS RESTRICTIVE
-    USING (current_user <> 'observatory_reader'
-           OR id = NULLIF(current_setting('observatory.org_id', true), ''));
+ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY projects_all ON projects USING (true) WITH CHECK (true);
+ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY;
+CREATE POLICY api_keys_all ON api_keys USING (true) WITH CHECK (true);
+
+DO $$
+DECLARE
+    reader text := 'observatory_reader_' || left(md5(current_database() || '.' || current_schema()), 10);
+    spans_rls boolean := (SELECT relkind FROM pg_class WHERE oid = 'spans'::regclass) = 'p';
+BEGIN
+    IF spans_rls THEN
+        ALTER TABLE spans ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY spans_all ON spans USING (true) WITH CHECK (true);
+    ELSE
+        RAISE NOTICE 'observatory: spans is a TimescaleDB hypertable; row-level security stays off on it';
+    END IF;
+
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
+        BEGIN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', reader);
+        EXCEPTION
+            WHEN duplicate_object OR unique_violation THEN NULL; -- created concurrently
+            WHEN insufficient_privilege THEN
+                RAISE NOTICE 'observatory: cannot create role % (needs CREATEROLE); reads run as %', reader, current_user;
+                RETURN;
+        END;
+    END IF;
+    BEGIN
+        IF current_setting('server_version_num')::int >= 160000 THEN
+            EXECUTE format('GRANT %I TO %I WITH INHERIT FALSE, SET TRUE', reader, current_user);
+        ELSE
+            EXECUTE format('GRANT %I TO %I', reader, current_user);
+        END IF;
+    EXCEPTION
+        WHEN duplicate_object OR unique_violation THEN NULL; -- granted concurrently
+        WHEN insufficient_privilege THEN
+            RAISE NOTICE 'observatory: cannot grant % to %; reads run as %', reader, current_user, current_user;
+    END;
+    INSERT INTO row_security (reader_role) VALUES (reader);
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), reader);
+    EXECUTE format('GRANT SELECT ON spans TO %I', reader);
+
+    IF spans_rls THEN
+        EXECUTE format($p$CREATE POLICY spans_tenant ON spans AS RESTRICTIVE TO %I
+            USING (project_id = NULLIF(current_setting('observatory.project_id', true), ''))$p$, reader);
+    END IF;
+    EXECUTE format($p$CREATE POLICY api_keys_tenant ON api_keys AS RESTRICTIVE TO %I
+        USING (project_id = NULLIF(current_setting('observatory.project_id', true), ''))$p$, reader);
+    EXECUTE format($p$CREATE POLICY projects_tenant ON projects AS RESTRICTIVE TO %I
+        USING (id = NULLIF(current_setting('observatory.project_id', true), ''))$p$, reader);
+    EXECUTE format($p$CREATE POLICY orgs_tenant ON orgs AS RESTRICTIVE TO %I
+        USING (id = NULLIF(current_setting('observatory.org_id', true), ''))$p$, reader);
+END $$;
