@@ -96,9 +96,10 @@ func TestPrices(t *testing.T) {
 
 func TestStandaloneRolesNeedTheSharedSecret(t *testing.T) {
 	t.Setenv("OBSERVATORY_SECRET", "")
-	for _, role := range []string{"api", "gateway"} {
+	for _, args := range [][]string{{"api", "--addr", "127.0.0.1:0"}, {"gateway", "--addr", "127.0.0.1:0"}, {"keys", "create"}} {
+		role := args[0]
 		var stdout, stderr bytes.Buffer
-		code := Main([]string{role, "--database-url", "postgres://observatory@127.0.0.1:1/observatory", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0"}, &stdout, &stderr)
+		code := Main(append(args, "--database-url", "postgres://observatory@127.0.0.1:1/observatory", "--data-dir", t.TempDir()), &stdout, &stderr)
 		require.Equal(t, 1, code, role)
 		require.Contains(t, stderr.String(), "set OBSERVATORY_SECRET", role)
 	}

@@ -49,6 +49,9 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if url == "" {
 		url = filepath.Join(sf.dataDir, embedded.DatabaseFile)
 	}
+	if err := embedded.RequireSharedSecret(sf.dataDir, url, sf.secret); err != nil {
+		return err
+	}
 	logger, _ := newLogger(stderr, "warn")
 	st, h, err := embedded.OpenTenancy(ctx, sf.dataDir, url, sf.secret, logger)
 	if err != nil {

@@ -94,13 +94,8 @@ func (r *RoleOptions) open(ctx context.Context) (storage.Store, *apikey.Hasher, 
 	if r.Logger == nil {
 		r.Logger = slog.Default()
 	}
-	// A standalone role shares its database with collectors that verify
-	// keys with their secret: a secret made up here would reject every key.
-	if strings.Contains(r.DatabaseURL, "://") && r.Secret == "" {
-		if _, err := os.Stat(filepath.Join(r.DataDir, SecretFile)); err != nil {
-			return nil, nil, nil, fmt.Errorf("set OBSERVATORY_SECRET to the server secret the collectors use " +
-				"(hex, the same in every process that verifies keys): without it this process would reject every key")
-		}
+	if err := RequireSharedSecret(r.DataDir, r.DatabaseURL, r.Secret); err != nil {
+		return nil, nil, nil, err
 	}
 	st, h, err := OpenTenancy(ctx, r.DataDir, r.DatabaseURL, r.Secret, r.Logger)
 	if err != nil {
@@ -112,4 +107,19 @@ func (r *RoleOptions) open(ctx context.Context) (storage.Store, *apikey.Hasher, 
 		return nil, nil, nil, err
 	}
 	return st, h, v, nil
+}
+
+// RequireSharedSecret refuses to make up a server secret for a process
+// that shares a PostgreSQL database with others (standalone roles, key
+// management): keys hashed or verified with a secret of its own would not
+// match the collectors'. A secret already in the data directory is used.
+func RequireSharedSecret(dataDir, databaseURL, secret string) error {
+	if !strings.Contains(databaseURL, "://") || secret != "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, SecretFile)); err == nil {
+		return nil
+	}
+	return fmt.Errorf("set OBSERVATORY_SECRET to the server secret the collectors use (hex, the same in every " +
+		"process that verifies keys): a secret made up here would not match theirs")
 }
