@@ -61,7 +61,11 @@ BEGIN
     END IF;
     BEGIN
         IF current_setting('server_version_num')::int >= 160000 THEN
-            EXECUTE format('GRANT %I TO %I WITH INHERIT FALSE, SET TRUE', reader, current_user);
+            BEGIN
+                EXECUTE format('GRANT %I TO %I WITH INHERIT FALSE, SET TRUE', reader, current_user);
+            EXCEPTION WHEN syntax_error THEN -- one option per WITH, should a server want that
+                EXECUTE format('GRANT %I TO %I WITH SET TRUE', reader, current_user);
+            END;
         ELSE
             EXECUTE format('GRANT %I TO %I', reader, current_user);
         END IF;
