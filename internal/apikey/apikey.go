@@ -11,6 +11,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"math/big"
 	"slices"
 	"strings"
@@ -84,22 +86,30 @@ func ParseScopes(s string) ([]string, error) {
 	return out, nil
 }
 
-// Hasher computes the stored form of a key.
-type Hasher struct{ secret []byte }
+// Hasher computes the stored form of a key. Every gateway request and
+// OTLP export hashes its key, so keyed HMAC states are pooled: Reset
+// returns one to its keyed state without re-deriving the pads.
+type Hasher struct{ macs sync.Pool }
 
 // NewHasher returns a Hasher; the secret must be at least 32 bytes.
 func NewHasher(secret []byte) (*Hasher, error) {
 	if len(secret) < 32 {
 		return nil, fmt.Errorf("server secret is %d bytes; it must be at least 32", len(secret))
 	}
-	return &Hasher{secret: slices.Clone(secret)}, nil
+	secret = slices.Clone(secret)
+	h := &Hasher{}
+	h.macs.New = func() any { return hmac.New(sha256.New, secret) }
+	return h, nil
 }
 
 // Hash returns HMAC-SHA256(secret, key).
 func (h *Hasher) Hash(key string) []byte {
-	m := hmac.New(sha256.New, h.secret)
-	m.Write([]byte(key))
-	return m.Sum(nil)
+	m := h.macs.Get().(hash.Hash)
+	m.Reset()
+	_, _ = io.WriteString(m, key)
+	sum := m.Sum(make([]byte, 0, sha256.Size))
+	h.macs.Put(m)
+	return sum
 }
 
 func randomString(n int) (string, error) {
