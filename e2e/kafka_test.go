@@ -110,7 +110,7 @@ const spansTopic = "observatory-spans"
 type scaledTopology struct {
 	env                []string // what every observatory process gets
 	url, brokers, grpc string   // database, Kafka, ingest OTLP/gRPC
-	ingest             *collectorProcess
+	ingest, sink       *collectorProcess
 }
 
 func startScaled(tb testing.TB) *scaledTopology {
@@ -132,7 +132,7 @@ func startScaled(tb testing.TB) *scaledTopology {
 		return []string{"OTLP_GRPC_ENDPOINT=" + sc.grpc, "OTLP_HTTP_ENDPOINT=" + freePort(tb),
 			"TELEMETRY_HOST=127.0.0.1", "TELEMETRY_PORT=" + port(metrics)}
 	})
-	startCollector(tb, "../otel-config/sink.yaml", sc.env, func(metrics string) []string {
+	sc.sink = startCollector(tb, "../otel-config/sink.yaml", sc.env, func(metrics string) []string {
 		return []string{"TELEMETRY_HOST=127.0.0.1", "TELEMETRY_PORT=" + port(metrics)}
 	})
 	return sc
@@ -269,6 +269,17 @@ func TestKafkaPath(t *testing.T) {
 		"after the lock the write returns and the offset is committed")
 	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM spans`).Scan(&stored))
 	require.Equal(t, 5, stored, "the trace written after the lock")
+
+	// A poison record (not OTLP) is counted and skipped, not retried
+	// forever: its partition moves on.
+	producer, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	require.NoError(t, err)
+	defer producer.Close()
+	require.NoError(t, producer.ProduceSync(ctx, &kgo.Record{Topic: spansTopic, Partition: 0, Value: []byte("not OTLP")}).FirstErr())
+	require.Eventually(t, func() bool { return len(behind()) == 0 }, 30*time.Second, 200*time.Millisecond,
+		"the sink skips a record it can never store")
+	sinkMetrics, _ := sc.sink.scrape()
+	require.Contains(t, sinkMetrics, "otelcol_kafka_receiver_unmarshal_failed_spans", "the skipped record is counted")
 
 	// The api role reads what the sink stored, with a read key.
 	api := &instance{t: t, api: startRole(t, env, "query API listening", "/readyz", func(addr string) []string { return []string{"api", "--addr", addr} })}
