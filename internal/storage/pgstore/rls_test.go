@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"testing"
 	"time"
 
@@ -108,4 +109,51 @@ func TestRowLevelSecurity(t *testing.T) {
 		return err
 	})
 	require.True(t, errors.As(err, &pgErr) && pgErr.Code == "42501", "another deployment's reader cannot read here: %v", err)
+}
+
+// TestNonSuperuserOwner opens a store as an ordinary login role that owns
+// its schema, with and without CREATEROLE: it migrates and serves reads
+// either way, and reads as the reader role only when it could create it.
+func TestNonSuperuserOwner(t *testing.T) {
+	base := storagetest.PostgresURL(t)
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" {
+		t.Skip("TEST_DATABASE_URL is not a URL; this test needs one to switch users")
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	for _, createRole := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "createrole"}[createRole], func(t *testing.T) {
+			schema, _ := storagetest.NewPostgresSchema(t)
+			owner := "owner_" + schema
+			opt := ""
+			if createRole {
+				opt = " CREATEROLE"
+			}
+			_, err := admin.Exec(ctx, `CREATE ROLE `+pgx.Identifier{owner}.Sanitize()+` LOGIN`+opt)
+			require.NoError(t, err)
+			_, err = admin.Exec(ctx, `ALTER SCHEMA `+pgx.Identifier{schema}.Sanitize()+` OWNER TO `+pgx.Identifier{owner}.Sanitize())
+			require.NoError(t, err)
+			t.Cleanup(func() { // runs before the schema's own cleanup (LIFO): drop what the owner owns first
+				storagetest.DropPostgresSchema(t, base, schema)
+				_, err := admin.Exec(context.Background(), `DROP ROLE `+pgx.Identifier{owner}.Sanitize())
+				require.NoError(t, err)
+			})
+			ou := *u
+			ou.User = url.User(owner)
+			s, err := pgstore.Open(ctx, pgstore.Options{URL: ou.String(), Schema: schema, MaxConns: 2, DisableTimescaleDB: true})
+			require.NoError(t, err)
+			defer s.Close()
+			require.Equal(t, createRole, s.RowLevelSecurity())
+
+			start := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+			require.NoError(t, s.WriteCalls(ctx, storagetest.BenchCalls("prj_a", 0, 2, start)))
+			require.NoError(t, s.WriteCalls(ctx, storagetest.BenchCalls("prj_b", 1, 3, start)))
+			page, err := s.ListCalls(ctx, storage.CallQuery{ProjectID: "prj_b", From: start.Add(-time.Minute), To: start.Add(time.Minute), Limit: 10})
+			require.NoError(t, err)
+			require.Len(t, page.Calls, 3)
+		})
+	}
 }

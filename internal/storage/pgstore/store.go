@@ -147,7 +147,13 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 		}
 		if s.schema != "" {
-			if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{s.schema}.Sanitize()); err != nil {
+			// Only when missing: CREATE SCHEMA IF NOT EXISTS checks the
+			// database's CREATE privilege first, which an owner of an
+			// existing schema need not have.
+			if _, err := tx.Exec(ctx, `DO $$ BEGIN
+				IF to_regnamespace(`+quoteLiteral(s.schema)+`) IS NULL THEN
+					CREATE SCHEMA `+pgx.Identifier{s.schema}.Sanitize()+`;
+				END IF; END $$`); err != nil {
 				return fmt.Errorf("migrate: create schema %q: %w", s.schema, err)
 			}
 		}
@@ -613,3 +619,6 @@ func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
 }
+
+// quoteLiteral quotes s as an SQL string literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
