@@ -33,6 +33,13 @@ var mappedResource = map[string]struct{}{
 	AttrOrgID: {}, AttrProjectID: {}, AttrEndpoint: {}, AttrEnvironment: {}, AttrEnvironmentOld: {},
 }
 
+// notModelCalls are GenAI operations that are not a model call. Their spans
+// keep every field and stay in the trace view, but are not LLM calls: an
+// agent span wraps its model calls (counting it would skew latency and
+// error rates, and the usage it may carry repeats its children's), and a
+// tool run is not a model call at all.
+var notModelCalls = map[string]bool{"invoke_agent": true, "create_agent": true, "execute_tool": true}
+
 // FromSpan turns one normalised span into a call record. It never panics on
 // any input; a span without trace or span id, or with an end before its
 // start, is an ErrInvalidSpan. Tenant fields come from the resource
@@ -76,7 +83,8 @@ func FromSpan(res pcommon.Resource, span ptrace.Span) (Call, error) {
 	c.RequestModel = str(sa, AttrRequestModel)
 	c.ResponseModel = str(sa, AttrResponseModel)
 	c.SourceConvention = str(sa, AttrSourceConvention)
-	c.IsLLM = c.Operation != "" || c.Provider != "" || c.RequestModel != "" || c.ResponseModel != ""
+	c.IsLLM = !notModelCalls[c.Operation] &&
+		(c.Operation != "" || c.Provider != "" || c.RequestModel != "" || c.ResponseModel != "")
 
 	c.InputTokens = count(sa, AttrInputTokens)
 	c.OutputTokens = count(sa, AttrOutputTokens)

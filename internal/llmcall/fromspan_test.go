@@ -166,3 +166,20 @@ func FuzzFromSpan(f *testing.F) {
 		require.NoError(t, err)
 	})
 }
+
+func TestAgentAndToolSpansAreNotModelCalls(t *testing.T) {
+	for op, llm := range map[string]bool{"chat": true, "embeddings": true, "text_completion": true, "generate_content": true,
+		"invoke_agent": false, "create_agent": false, "execute_tool": false} {
+		td := ptrace.NewTraces()
+		rs := td.ResourceSpans().AppendEmpty()
+		span := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		span.SetTraceID(pcommon.TraceID{1})
+		span.SetSpanID(pcommon.SpanID{2})
+		span.Attributes().PutStr(AttrOperation, op)
+		span.Attributes().PutStr(AttrProvider, "openai")
+		c, err := FromSpan(rs.Resource(), span)
+		require.NoError(t, err)
+		require.Equal(t, llm, c.IsLLM, op)
+		require.Equal(t, op, c.Operation, "agent and tool spans keep their fields for the trace view")
+	}
+}
