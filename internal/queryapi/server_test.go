@@ -141,7 +141,7 @@ func TestTraceTree(t *testing.T) {
 		mk("0000000000000003", "0000000000000002", 20, true, 0.002),
 		mk("0000000000000001", "", 0, false, 0),
 		mk("0000000000000004", "0000000000000001", 50, true, 0.004),
-		mk("0000000000000002", "0000000000000001", 10, false, 0),
+		mk("0000000000000002", "0000000000000001", 10, false, 0.002), // an agent span repeating its child's usage
 		mk("0000000000000005", "00000000000000ff", 5, true, 0.001), // parent never arrived
 		{ProjectID: "prj_other", TraceID: tid, SpanID: "0000000000000009"},
 	}

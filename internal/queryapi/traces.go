@@ -13,7 +13,7 @@ import (
 )
 
 // TraceSpan is one span of a trace in tree order with its depth and the
-// cost and tokens of its whole subtree.
+// cost and tokens of the model calls in its subtree.
 type TraceSpan struct {
 	llmcall.Call
 	Depth              int     `json:"depth"`
@@ -24,7 +24,8 @@ type TraceSpan struct {
 }
 
 // Trace is a whole trace: spans depth-first (children by start time),
-// with totals rolled up over every span.
+// with totals rolled up over every span (tokens and cost over its model
+// calls).
 type Trace struct {
 	TraceID    string      `json:"trace_id"`
 	Start      time.Time   `json:"start"`
@@ -82,9 +83,9 @@ func buildTrace(id string, spans []llmcall.Call) Trace {
 		pos := len(t.Spans)
 		t.Spans = append(t.Spans, TraceSpan{Call: spans[i], Depth: depth})
 		ts := &t.Spans[pos]
-		ts.SubtreeCostUSD, ts.SubtreeTokens = spans[i].CostTotalUSD, spans[i].TotalTokens
-		ts.SubtreeHasUnpriced = spans[i].Unpriced
 		if spans[i].IsLLM {
+			ts.SubtreeCostUSD, ts.SubtreeTokens = spans[i].CostTotalUSD, spans[i].TotalTokens
+			ts.SubtreeHasUnpriced = spans[i].Unpriced
 			ts.SubtreeLLMCalls = 1
 		}
 		for _, ch := range children[spans[i].SpanID] {
@@ -116,15 +117,17 @@ func buildTrace(id string, spans []llmcall.Call) Trace {
 		if c.EndTime.After(t.End) {
 			t.End = c.EndTime
 		}
-		if c.IsLLM {
-			t.LLMCalls++
-		}
 		if c.Status == llmcall.StatusError {
 			t.Errors++
 		}
-		t.Tokens += c.TotalTokens
-		t.CostUSD += c.CostTotalUSD
-		t.Unpriced = t.Unpriced || c.Unpriced
+		// Usage and cost are the model calls': an agent span's usage, when
+		// its instrumentation sets any, repeats its children's.
+		if c.IsLLM {
+			t.LLMCalls++
+			t.Tokens += c.TotalTokens
+			t.CostUSD += c.CostTotalUSD
+			t.Unpriced = t.Unpriced || c.Unpriced
+		}
 	}
 	t.DurationMS = float64(t.End.Sub(t.Start).Microseconds()) / 1000
 	return t
