@@ -142,7 +142,7 @@ func TestTraceTree(t *testing.T) {
 		mk("0000000000000001", "", 0, false, 0),
 		mk("0000000000000004", "0000000000000001", 50, true, 0.004),
 		mk("0000000000000002", "0000000000000001", 10, false, 0.002), // an agent span repeating its child's usage
-		mk("0000000000000005", "00000000000000ff", 5, true, 0.001), // parent never arrived
+		mk("0000000000000005", "00000000000000ff", 5, true, 0.001),   // parent never arrived
 		{ProjectID: "prj_other", TraceID: tid, SpanID: "0000000000000009"},
 	}
 	rec := do(s, readKey, "/api/v1/traces/"+strings.ToUpper(tid))
