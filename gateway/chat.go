@@ -15,6 +15,7 @@ import (
 	"github.com/llm-observatory/observatory/gateway/internal/sse"
 	"github.com/llm-observatory/observatory/gateway/providers"
 	"github.com/llm-observatory/observatory/internal/apikey"
+	"github.com/llm-observatory/observatory/internal/storage"
 )
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, st *reqState) int {
@@ -32,20 +33,8 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, st *reqState
 	}
 	rec := s.newRecord(r, st, key, operationChat, req.Model)
 	rec.chat, rec.stream = req, req.Stream
-	if rec.userID == "" {
-		rec.userID = clipHeader(req.User)
-	}
-	if limit, wait := s.limiter.allow(key, s.now()); limit != "" {
-		code := s.rateLimited(w, limit, wait)
-		rec.errType, rec.errMsg = "rate_limited", "per-key "+limit+" limit reached"
-		s.finish(rec, st, code)
-		return code
-	}
-	targets, ok := s.routes[req.Model]
-	if !ok {
-		code := s.writeError(w, modelNotFound(req.Model))
-		rec.errType, rec.errMsg = api.CodeModelNotFound, "model not configured"
-		s.finish(rec, st, code)
+	targets, code := s.admit(w, rec, st, key, req.User)
+	if code != 0 {
 		return code
 	}
 	preq := &providers.ChatRequest{Body: req, IncludeUsage: true, Header: rec.upstreamHeader(), Timer: &st.timer}
@@ -390,6 +379,29 @@ func (a *accumulator) result() *api.ChatResponse {
 	return &r
 }
 
+// admit records the body's user when no header named one, applies the
+// key's limits and routes the model. A non-zero code means the call was
+// answered (429 or 404) and finished.
+func (s *Server) admit(w http.ResponseWriter, rec *callRecord, st *reqState, key storage.APIKey, user string) ([]target, int) {
+	if rec.userID == "" {
+		rec.userID = clipHeader(user)
+	}
+	if limit, wait := s.limiter.allow(key, s.now()); limit != "" {
+		code := s.rateLimited(w, limit, wait)
+		rec.errType, rec.errMsg = "rate_limited", "per-key "+limit+" limit reached"
+		s.finish(rec, st, code)
+		return nil, code
+	}
+	targets, ok := s.routes[rec.model]
+	if !ok {
+		code := s.writeError(w, modelNotFound(rec.model))
+		rec.errType, rec.errMsg = api.CodeModelNotFound, "model not configured"
+		s.finish(rec, st, code)
+		return nil, code
+	}
+	return targets, 0
+}
+
 func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request, st *reqState) int {
 	key, code := s.authenticate(w, r, apikey.ScopeGateway)
 	if code != 0 {
@@ -405,20 +417,8 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request, st *re
 	}
 	rec := s.newRecord(r, st, key, operationEmbeddings, req.Model)
 	rec.emb = req
-	if rec.userID == "" {
-		rec.userID = clipHeader(req.User)
-	}
-	if limit, wait := s.limiter.allow(key, s.now()); limit != "" {
-		code := s.rateLimited(w, limit, wait)
-		rec.errType, rec.errMsg = "rate_limited", "per-key "+limit+" limit reached"
-		s.finish(rec, st, code)
-		return code
-	}
-	targets, ok := s.routes[req.Model]
-	if !ok {
-		code := s.writeError(w, modelNotFound(req.Model))
-		rec.errType, rec.errMsg = api.CodeModelNotFound, "model not configured"
-		s.finish(rec, st, code)
+	targets, code := s.admit(w, rec, st, key, req.User)
+	if code != 0 {
 		return code
 	}
 	preq := &providers.EmbeddingsRequest{Body: req, Header: rec.upstreamHeader(), Timer: &st.timer}
