@@ -263,28 +263,9 @@ func (p *Provider) Chat(ctx context.Context, req *providers.ChatRequest) (*provi
 	if err != nil {
 		return nil, providers.Classify(p.name, err)
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, p.o.Timeout, errTimeout{p.o.Timeout})
-	defer cancel()
-	hreq, err := p.newRequest(ctx, req.Model, "chat/completions", body, req.Header, false)
+	raw, err := p.postJSON(ctx, req.Model, "chat/completions", body, req.Header, req.Timer, "chat completion")
 	if err != nil {
 		return nil, err
-	}
-	resp, err := p.do(ctx, hreq, req.Timer)
-	if err != nil {
-		return nil, err
-	}
-	defer providers.Drain(resp)
-	if resp.StatusCode != http.StatusOK {
-		return nil, p.statusError(resp)
-	}
-	start := time.Now()
-	raw, err := providers.ReadBody(resp.Body, providers.MaxResponseBytes)
-	req.Timer.Since(start)
-	if err != nil {
-		return nil, providers.Classify(p.name, scrubErr(err, p.secrets))
-	}
-	if !validObject(raw) {
-		return nil, &providers.Error{Provider: p.name, Status: resp.StatusCode, Class: providers.Retryable, Reason: "bad_response", Message: "upstream returned an invalid chat completion"}
 	}
 	// Decoding for the span happens off the request path.
 	return &providers.ChatResponse{Raw: raw}, nil
@@ -381,21 +362,17 @@ func (s *stream) Close() error {
 	return nil
 }
 
-// Embeddings implements providers.Provider.
-func (p *Provider) Embeddings(ctx context.Context, req *providers.EmbeddingsRequest) (*providers.EmbeddingsResponse, error) {
-	b := *req.Body
-	b.Model = req.Model
-	body, err := json.Marshal(&b)
-	if err != nil {
-		return nil, providers.Classify(p.name, err)
-	}
+// postJSON sends a non-streaming request and returns the upstream's JSON
+// object, with the upstream time on timer; what names the expected answer
+// in the error for a response that is not one.
+func (p *Provider) postJSON(ctx context.Context, model, path string, body []byte, header http.Header, timer *providers.UpstreamTimer, what string) ([]byte, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, p.o.Timeout, errTimeout{p.o.Timeout})
 	defer cancel()
-	hreq, err := p.newRequest(ctx, req.Model, "embeddings", body, req.Header, false)
+	hreq, err := p.newRequest(ctx, model, path, body, header, false)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := p.do(ctx, hreq, req.Timer)
+	resp, err := p.do(ctx, hreq, timer)
 	if err != nil {
 		return nil, err
 	}
@@ -405,12 +382,27 @@ func (p *Provider) Embeddings(ctx context.Context, req *providers.EmbeddingsRequ
 	}
 	start := time.Now()
 	raw, err := providers.ReadBody(resp.Body, providers.MaxResponseBytes)
-	req.Timer.Since(start)
+	timer.Since(start)
 	if err != nil {
 		return nil, providers.Classify(p.name, scrubErr(err, p.secrets))
 	}
 	if !validObject(raw) {
-		return nil, &providers.Error{Provider: p.name, Status: resp.StatusCode, Class: providers.Retryable, Reason: "bad_response", Message: "upstream returned an invalid embeddings response"}
+		return nil, &providers.Error{Provider: p.name, Status: resp.StatusCode, Class: providers.Retryable, Reason: "bad_response", Message: "upstream returned an invalid " + what}
+	}
+	return raw, nil
+}
+
+// Embeddings implements providers.Provider.
+func (p *Provider) Embeddings(ctx context.Context, req *providers.EmbeddingsRequest) (*providers.EmbeddingsResponse, error) {
+	b := *req.Body
+	b.Model = req.Model
+	body, err := json.Marshal(&b)
+	if err != nil {
+		return nil, providers.Classify(p.name, err)
+	}
+	raw, err := p.postJSON(ctx, req.Model, "embeddings", body, req.Header, req.Timer, "embeddings response")
+	if err != nil {
+		return nil, err
 	}
 	return &providers.EmbeddingsResponse{Raw: raw}, nil
 }
