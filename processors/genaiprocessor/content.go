@@ -844,19 +844,25 @@ func openLLMetrySuffix(s string) bool {
 	return false
 }
 
+// claim marks the fields of e that the convention knows as consumed and
+// reports whether it knew any.
+func (e indexed) claim(prefix string, cs *consumed, known func(suffix string) bool) bool {
+	used := false
+	for suffix := range e.fields {
+		if known(suffix) {
+			cs.add(prefix, e.n, suffix)
+			used = true
+		}
+	}
+	return used
+}
+
 // fromIndexedMessages reads OpenLLMetry's gen_ai.prompt.N.* /
 // gen_ai.completion.N.* keys.
 func (c *contentConv) fromIndexedMessages(attrs pcommon.Map, prefix, role string, cs *consumed) []msg {
 	var out []msg
 	for _, e := range collectIndexed(attrs, prefix) {
-		used := false
-		for suffix := range e.fields {
-			if openLLMetrySuffix(suffix) {
-				cs.add(prefix, e.n, suffix)
-				used = true
-			}
-		}
-		if !used {
+		if !e.claim(prefix, cs, openLLMetrySuffix) {
 			continue
 		}
 		r := e.str("role")
@@ -912,14 +918,7 @@ func openInferenceSuffix(s string) bool {
 func (c *contentConv) fromOpenInferenceMessages(attrs pcommon.Map, prefix, role string, cs *consumed) []msg {
 	var out []msg
 	for _, e := range collectIndexed(attrs, prefix) {
-		used := false
-		for suffix := range e.fields {
-			if openInferenceSuffix(suffix) {
-				cs.add(prefix, e.n, suffix)
-				used = true
-			}
-		}
-		if !used {
+		if !e.claim(prefix, cs, openInferenceSuffix) {
 			continue
 		}
 		r := e.str("message.role")
